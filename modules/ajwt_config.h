@@ -1,0 +1,117 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_config.h: server and directory configuration. Every field starts
+ * unset (AJWT_UNSET or NULL); merging takes the nearer set value; defaults
+ * live in one place and are applied by the getters, so a missing directive
+ * can never leave a worker with a NULL it did not expect.
+ * Glue layer.
+ */
+#ifndef AJWT_CONFIG_H
+#define AJWT_CONFIG_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "apr_tables.h"
+#include "mod_auth.h"
+
+#include "ajwt_key.h"
+
+#define AJWT_UNSET (-1)
+
+/* Defaults (contract §2, §3). */
+#define AJWT_DEFAULT_LEEWAY 0
+#define AJWT_DEFAULT_MAX_TOKEN_SIZE 8192
+#define AJWT_DEFAULT_USER_CLAIM "sub"
+#define AJWT_DEFAULT_ACCESS_LIFETIME 600
+#define AJWT_DEFAULT_REFRESH_LIFETIME 604800
+#define AJWT_DEFAULT_FAMILY_LIFETIME 2592000
+#define AJWT_DEFAULT_REUSE_INTERVAL 10
+#define AJWT_DEFAULT_FORM_USERNAME "username"
+#define AJWT_DEFAULT_FORM_PASSWORD "password"
+#define AJWT_DEFAULT_REFRESH_TABLE "auth_jwt_refresh_token"
+
+typedef enum {
+    AJWT_EXPORT_ALL = 0,
+    AJWT_EXPORT_NONE,
+    AJWT_EXPORT_LIST
+} ajwt_export_e;
+
+/** A configured authn provider for the login handler (AuthJWTProvider). */
+typedef struct ajwt_provider_t {
+    const char *name;
+    const authn_provider *provider;
+    struct ajwt_provider_t *next;
+} ajwt_provider_t;
+
+typedef struct {
+    const char *refresh_table;      /* AuthJWTRefreshTable */
+} ajwt_server_conf_t;
+
+typedef struct {
+    /* token verification */
+    int alg;                        /* ajwt_alg_e; AuthJWTSignatureAlgorithm */
+    apr_array_header_t *keys;       /* const ajwt_key_t *: verification keys */
+    const ajwt_key_t *signing_key;  /* private key or HMAC secret */
+    const char *alg_source;         /* "file:line" of the alg directive */
+    const char *iss;                /* AuthJWTIss */
+    const char *aud;                /* AuthJWTAud */
+    int leeway;                     /* AuthJWTLeeway */
+    int max_token_size;             /* AuthJWTMaxTokenSize */
+    const char *user_claim;         /* AuthJWTUserClaim */
+    int export_mode;                /* ajwt_export_e; AuthJWTExportClaims */
+    apr_array_header_t *export_names;
+    int claim_headers;              /* AuthJWTClaimHeaders */
+    const char *cookie_name;        /* AuthJWTCookieName */
+
+    /* endpoints */
+    ajwt_provider_t *providers;     /* AuthJWTProvider */
+    const char *form_username;      /* AuthJWTFormUsername */
+    const char *form_password;      /* AuthJWTFormPassword */
+    int access_lifetime;            /* AuthJWTAccessTokenLifetime */
+    int refresh_lifetime;           /* AuthJWTRefreshTokenLifetime */
+    int family_lifetime;            /* AuthJWTRefreshFamilyLifetime */
+    int reuse_interval;             /* AuthJWTRefreshReuseInterval */
+    const char *claims_query_label; /* AuthJWTClaimsQuery, prepared label */
+} ajwt_dir_conf_t;
+
+/* create / merge, for the module record */
+void *ajwt_config_create_server(apr_pool_t *p, server_rec *s);
+void *ajwt_config_merge_server(apr_pool_t *p, void *basev, void *addv);
+void *ajwt_config_create_dir(apr_pool_t *p, char *dir);
+void *ajwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+
+/** The directive table. */
+extern const command_rec ajwt_config_cmds[];
+
+/** This request's merged configuration. */
+const ajwt_dir_conf_t *ajwt_config_dir(const request_rec *r);
+const ajwt_server_conf_t *ajwt_config_server(const server_rec *s);
+
+/* Getters: the value, or its default when unset. */
+ajwt_alg_e ajwt_conf_alg(const ajwt_dir_conf_t *dc);
+apr_int64_t ajwt_conf_leeway(const ajwt_dir_conf_t *dc);
+apr_size_t ajwt_conf_max_token_size(const ajwt_dir_conf_t *dc);
+const char *ajwt_conf_user_claim(const ajwt_dir_conf_t *dc);
+ajwt_export_e ajwt_conf_export_mode(const ajwt_dir_conf_t *dc);
+int ajwt_conf_claim_headers(const ajwt_dir_conf_t *dc);
+const char *ajwt_conf_form_username(const ajwt_dir_conf_t *dc);
+const char *ajwt_conf_form_password(const ajwt_dir_conf_t *dc);
+apr_int64_t ajwt_conf_access_lifetime(const ajwt_dir_conf_t *dc);
+apr_int64_t ajwt_conf_refresh_lifetime(const ajwt_dir_conf_t *dc);
+apr_int64_t ajwt_conf_family_lifetime(const ajwt_dir_conf_t *dc);
+apr_int64_t ajwt_conf_reuse_interval(const ajwt_dir_conf_t *dc);
+const char *ajwt_conf_refresh_table(const ajwt_server_conf_t *sc);
+
+/**
+ * Cross-check every configured section of every server (check_config
+ * hook, so `apachectl configtest` sees it): keys fit the algorithm, an
+ * algorithm is given where keys are. Logs each problem with its source.
+ * @return OK or !OK (HTTP_INTERNAL_SERVER_ERROR).
+ */
+int ajwt_config_check(apr_pool_t *ptemp, server_rec *s);
+
+#endif /* AJWT_CONFIG_H */

@@ -1,0 +1,112 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_key.h: algorithms and key material. A key is parsed once, at
+ * configuration time, from memory (the glue reads the file); it is immutable
+ * afterwards and safe to share between threads. The EVP_PKEY (or the HMAC
+ * secret) lives as long as the pool given at load time: a cleanup frees it.
+ * A key is loaded without an algorithm (the directive naming the algorithm
+ * may come later or be inherited); ajwt_key_fits() tells whether a key can be
+ * used with an algorithm and is checked at configuration time and again,
+ * cheaply, before every use.
+ * Pure layer: APR, OpenSSL only.
+ */
+#ifndef AJWT_KEY_H
+#define AJWT_KEY_H
+
+#include <openssl/evp.h>
+
+#include "apr_pools.h"
+#include "ajwt_err.h"
+
+typedef enum {
+    AJWT_ALG_UNKNOWN = 0, /* also what "none" maps to: never usable */
+    AJWT_ALG_HS256, AJWT_ALG_HS384, AJWT_ALG_HS512,
+    AJWT_ALG_RS256, AJWT_ALG_RS384, AJWT_ALG_RS512,
+    AJWT_ALG_PS256, AJWT_ALG_PS384, AJWT_ALG_PS512,
+    AJWT_ALG_ES256, AJWT_ALG_ES384, AJWT_ALG_ES512,
+    AJWT_ALG_EDDSA
+} ajwt_alg_e;
+
+typedef enum {
+    AJWT_KTY_OCT = 1, /* HMAC secret */
+    AJWT_KTY_RSA,
+    AJWT_KTY_EC,
+    AJWT_KTY_OKP      /* Ed25519 */
+} ajwt_kty_e;
+
+typedef struct ajwt_key_t {
+    ajwt_kty_e kty;
+    const char *kid;             /* NULL when the key has none */
+    const char *source;          /* where it came from, for messages:
+                                    "file.pem (httpd.conf:12)"; may be NULL */
+    int is_private;              /* holds a private key: can sign */
+    const unsigned char *secret; /* AJWT_KTY_OCT */
+    apr_size_t secret_len;
+    EVP_PKEY *pkey;              /* RSA / EC / OKP */
+    int bits;                    /* RSA modulus bits, EC field bits */
+    int curve_nid;               /* EC: NID_X9_62_prime256v1, NID_secp384r1,
+                                    NID_secp521r1; 0 otherwise */
+} ajwt_key_t;
+
+/**
+ * Map a JWS "alg" name to the enum, comparing exactly (RFC 7515 §4.1.1 names
+ * are case-sensitive: "hs256" is not "HS256"). "none" and anything unknown
+ * give AJWT_ALG_UNKNOWN.
+ */
+ajwt_alg_e ajwt_alg_from_name(const char *name);
+
+/** The JWS name of alg ("HS256" ...), or NULL for AJWT_ALG_UNKNOWN. */
+const char *ajwt_alg_name(ajwt_alg_e alg);
+
+/** The key type an algorithm needs. */
+ajwt_kty_e ajwt_alg_kty(ajwt_alg_e alg);
+
+/** Hash output size in bytes of the algorithm's digest (32/48/64; Ed25519: 0). */
+apr_size_t ajwt_alg_hash_len(ajwt_alg_e alg);
+
+/**
+ * The digest of alg, fetched once by ajwt_crypto_init() (NULL for EdDSA).
+ */
+const EVP_MD *ajwt_alg_md(ajwt_alg_e alg);
+
+/**
+ * Fetch the OpenSSL algorithm objects once per process. Call at
+ * configuration time (idempotent, not thread-safe: before any threads).
+ * @return APR_SUCCESS, or APR_EGENERAL with AJWT_E_INTERNAL.
+ */
+apr_status_t ajwt_crypto_init(ajwt_err_t *err);
+
+/**
+ * Make an HMAC key from raw secret bytes (copied into p). Any length is
+ * accepted here; ajwt_key_fits() enforces the minimum for an algorithm.
+ */
+apr_status_t ajwt_key_from_secret(ajwt_key_t **pkey, apr_pool_t *p,
+                                  const unsigned char *secret, apr_size_t len,
+                                  const char *kid, ajwt_err_t *err);
+
+/**
+ * Parse a PEM key from memory: a public key ("PUBLIC KEY", "RSA PUBLIC KEY",
+ * or a certificate's key) when want_private is 0, a private key ("PRIVATE
+ * KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"; unencrypted) when it is 1.
+ * Only RSA (>= 2048 bits), EC P-256/P-384/P-521 and Ed25519 are accepted.
+ * @return APR_SUCCESS; APR_EINVAL with AJWT_E_KEY and a reason.
+ */
+apr_status_t ajwt_key_from_pem(ajwt_key_t **pkey, apr_pool_t *p,
+                               const char *pem, apr_size_t len,
+                               int want_private, const char *kid,
+                               ajwt_err_t *err);
+
+/**
+ * Can key be used with alg? HS*: an oct key of at least the hash size;
+ * RS and PS: RSA >= 2048 bits; ES256/384/512: EC on P-256/P-384/P-521 exactly;
+ * EdDSA: Ed25519.
+ * @return APR_SUCCESS; APR_EINVAL with AJWT_E_KEY and a reason.
+ */
+apr_status_t ajwt_key_fits(const ajwt_key_t *key, ajwt_alg_e alg,
+                           ajwt_err_t *err);
+
+#endif /* AJWT_KEY_H */
