@@ -43,7 +43,8 @@ typedef struct {
  * *puser points into the payload (lives as long as it).
  * @return APR_SUCCESS; APR_EINVAL with AJWT_E_EXPIRED, AJWT_E_NOT_YET_VALID,
  *         AJWT_E_ISSUER, AJWT_E_AUDIENCE, AJWT_E_MALFORMED (time claim not a
- *         number or out of range) or AJWT_E_CLAIM (user claim).
+ *         number or out of range) or AJWT_E_CLAIM (exp missing, or the
+ *         user claim missing or unusable).
  */
 apr_status_t ajwt_claims_check(const char **puser, json_object *payload,
                                const ajwt_claims_policy_t *policy,

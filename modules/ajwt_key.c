@@ -1,0 +1,355 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_key.c: the algorithm table, the digests fetched once per process,
+ * and key material parsed from memory (HMAC secrets, PEM public and private
+ * keys). Keys are immutable after loading and shared between threads; the
+ * EVP_PKEY is freed by a cleanup on the pool given at load time.
+ * Pure layer: APR and OpenSSL only.
+ */
+#include <string.h>
+
+#include "apr_pools.h"
+#include "apr_strings.h"
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ajwt_key.h"
+
+typedef struct {
+    const char *name;
+    ajwt_kty_e kty;
+    int md_index; /* into ajwt_mds, -1 for none */
+    apr_size_t hash_len;
+    int curve_nid; /* ES*: the one curve allowed */
+} ajwt_alg_info_t;
+
+/* Indexed by ajwt_alg_e. */
+static const ajwt_alg_info_t ajwt_algs[] = {
+    {NULL, 0, -1, 0, 0},
+    {"HS256", AJWT_KTY_OCT, 0, 32, 0},
+    {"HS384", AJWT_KTY_OCT, 1, 48, 0},
+    {"HS512", AJWT_KTY_OCT, 2, 64, 0},
+    {"RS256", AJWT_KTY_RSA, 0, 32, 0},
+    {"RS384", AJWT_KTY_RSA, 1, 48, 0},
+    {"RS512", AJWT_KTY_RSA, 2, 64, 0},
+    {"PS256", AJWT_KTY_RSA, 0, 32, 0},
+    {"PS384", AJWT_KTY_RSA, 1, 48, 0},
+    {"PS512", AJWT_KTY_RSA, 2, 64, 0},
+    {"ES256", AJWT_KTY_EC, 0, 32, NID_X9_62_prime256v1},
+    {"ES384", AJWT_KTY_EC, 1, 48, NID_secp384r1},
+    {"ES512", AJWT_KTY_EC, 2, 64, NID_secp521r1},
+    {"EdDSA", AJWT_KTY_OKP, -1, 0, 0},
+};
+
+#define AJWT_NALGS ((int)(sizeof(ajwt_algs) / sizeof(ajwt_algs[0])))
+
+static const char *const ajwt_md_names[] = {"SHA256", "SHA384", "SHA512"};
+
+/* Fetched once by ajwt_crypto_init(); read-only afterwards. */
+static EVP_MD *ajwt_mds[3];
+
+/** Minimum RSA modulus size accepted at load time and for RS and PS. */
+#define AJWT_RSA_MIN_BITS 2048
+
+static const ajwt_alg_info_t *alg_info(ajwt_alg_e alg)
+{
+    if ((int)alg <= 0 || (int)alg >= AJWT_NALGS) {
+        return &ajwt_algs[0];
+    }
+    return &ajwt_algs[alg];
+}
+
+ajwt_alg_e ajwt_alg_from_name(const char *name)
+{
+    int i;
+
+    if (!name) {
+        return AJWT_ALG_UNKNOWN;
+    }
+    for (i = 1; i < AJWT_NALGS; i++) {
+        if (!strcmp(name, ajwt_algs[i].name)) {
+            return (ajwt_alg_e)i;
+        }
+    }
+    return AJWT_ALG_UNKNOWN;
+}
+
+const char *ajwt_alg_name(ajwt_alg_e alg)
+{
+    return alg_info(alg)->name;
+}
+
+ajwt_kty_e ajwt_alg_kty(ajwt_alg_e alg)
+{
+    return alg_info(alg)->kty;
+}
+
+apr_size_t ajwt_alg_hash_len(ajwt_alg_e alg)
+{
+    return alg_info(alg)->hash_len;
+}
+
+const EVP_MD *ajwt_alg_md(ajwt_alg_e alg)
+{
+    int i = alg_info(alg)->md_index;
+
+    return i < 0 ? NULL : ajwt_mds[i];
+}
+
+apr_status_t ajwt_crypto_init(ajwt_err_t *err)
+{
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        if (!ajwt_mds[i]) {
+            ajwt_mds[i] = EVP_MD_fetch(NULL, ajwt_md_names[i], NULL);
+        }
+        if (!ajwt_mds[i]) {
+            ERR_clear_error();
+            return ajwt_err_set(err, AJWT_E_INTERNAL, "cannot fetch digest %s",
+                                ajwt_md_names[i]);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ajwt_key_from_secret(ajwt_key_t **pkey, apr_pool_t *p,
+                                  const unsigned char *secret, apr_size_t len,
+                                  const char *kid, ajwt_err_t *err)
+{
+    ajwt_key_t *key = apr_pcalloc(p, sizeof(*key));
+    unsigned char *copy = apr_palloc(p, len ? len : 1);
+
+    if (len) {
+        memcpy(copy, secret, len);
+    }
+    ajwt_err_clear(err);
+    key->kty = AJWT_KTY_OCT;
+    key->kid = kid ? apr_pstrdup(p, kid) : NULL;
+    key->is_private = 1;
+    key->secret = copy;
+    key->secret_len = len;
+    *pkey = key;
+    return APR_SUCCESS;
+}
+
+static apr_status_t pkey_cleanup(void *data)
+{
+    EVP_PKEY_free(data);
+    return APR_SUCCESS;
+}
+
+/**
+ * The NID of an EC key's named curve, or NID_undef.
+ */
+static int ec_curve_nid(const EVP_PKEY *pkey)
+{
+    char name[64];
+    size_t n = 0;
+    int nid;
+
+    if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, name,
+                                        sizeof(name), &n)) {
+        return NID_undef;
+    }
+    nid = OBJ_sn2nid(name);
+    if (nid == NID_undef) {
+        nid = OBJ_txt2nid(name);
+    }
+    return nid;
+}
+
+/**
+ * Classify pkey into key (kty, bits, curve) by the load-time policy: RSA of
+ * at least 2048 bits, EC on P-256/384/521, Ed25519.
+ * @return APR_SUCCESS, or APR_EINVAL with AJWT_E_KEY.
+ */
+static apr_status_t key_classify(ajwt_key_t *key, const EVP_PKEY *pkey,
+                                 ajwt_err_t *err)
+{
+    key->bits = EVP_PKEY_get_bits(pkey);
+    switch (EVP_PKEY_get_base_id(pkey)) {
+    case EVP_PKEY_RSA:
+        if (key->bits < AJWT_RSA_MIN_BITS) {
+            return ajwt_err_set(err, AJWT_E_KEY,
+                                "RSA key of %d bits, at least %d required",
+                                key->bits, AJWT_RSA_MIN_BITS);
+        }
+        key->kty = AJWT_KTY_RSA;
+        return APR_SUCCESS;
+    case EVP_PKEY_EC:
+        key->curve_nid = ec_curve_nid(pkey);
+        if (key->curve_nid != NID_X9_62_prime256v1 &&
+            key->curve_nid != NID_secp384r1 &&
+            key->curve_nid != NID_secp521r1) {
+            return ajwt_err_set(err, AJWT_E_KEY,
+                                "EC key not on P-256, P-384 or P-521");
+        }
+        key->kty = AJWT_KTY_EC;
+        return APR_SUCCESS;
+    case EVP_PKEY_ED25519:
+        key->kty = AJWT_KTY_OKP;
+        return APR_SUCCESS;
+    default:
+        return ajwt_err_set(err, AJWT_E_KEY,
+                            "unsupported key type (RSA, EC or Ed25519 only)");
+    }
+}
+
+/**
+ * Decode the DER of one PEM block by its label.
+ * @return the key (a new reference), or NULL when the label is not one
+ *         wanted or the content does not decode.
+ */
+static EVP_PKEY *pem_block_key(const char *label, const unsigned char *der,
+                               long len, int want_private)
+{
+    const unsigned char *d = der;
+    EVP_PKEY *pkey = NULL;
+    X509 *x509;
+
+    if (want_private) {
+        if (!strcmp(label, "PRIVATE KEY") ||
+            !strcmp(label, "RSA PRIVATE KEY") ||
+            !strcmp(label, "EC PRIVATE KEY")) {
+            pkey = d2i_AutoPrivateKey(NULL, &d, len);
+        }
+    }
+    else if (!strcmp(label, "PUBLIC KEY")) {
+        pkey = d2i_PUBKEY(NULL, &d, len);
+    }
+    else if (!strcmp(label, "RSA PUBLIC KEY")) {
+        pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &d, len);
+    }
+    else if (!strcmp(label, "CERTIFICATE")) {
+        x509 = d2i_X509(NULL, &d, len);
+        pkey = x509 ? X509_get_pubkey(x509) : NULL;
+        X509_free(x509);
+    }
+    if (pkey && d != der + len) { /* trailing bytes inside the block */
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    return pkey;
+}
+
+/**
+ * Read the first key block of a PEM text (skipping "EC PARAMETERS").
+ * @return the key, or NULL with err set (AJWT_E_KEY).
+ */
+static EVP_PKEY *pem_read_key(const char *pem, apr_size_t len, int want_private,
+                              ajwt_err_t *err)
+{
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    char *label = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long derlen = 0;
+    EVP_PKEY *pkey = NULL;
+    int ok;
+
+    if (!bio || (apr_size_t)(int)len != len) {
+        BIO_free(bio);
+        ajwt_err_set(err, AJWT_E_KEY, "key text too large");
+        return NULL;
+    }
+    while ((ok = PEM_read_bio(bio, &label, &header, &der, &derlen)) &&
+           !strcmp(label, "EC PARAMETERS")) {
+        OPENSSL_free(label);
+        OPENSSL_free(header);
+        OPENSSL_free(der);
+    }
+    if (!ok) {
+        ajwt_err_set(err, AJWT_E_KEY, "no PEM block found");
+    }
+    else if (header && header[0]) {
+        ajwt_err_set(err, AJWT_E_KEY, "encrypted PEM keys are not supported");
+    }
+    else if (!(pkey = pem_block_key(label, der, derlen, want_private))) {
+        ajwt_err_set(err, AJWT_E_KEY, "PEM block '%.40s' is not a %s key",
+                     label, want_private ? "usable private" : "usable public");
+    }
+    OPENSSL_free(label);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    BIO_free(bio);
+    ERR_clear_error();
+    return pkey;
+}
+
+apr_status_t ajwt_key_from_pem(ajwt_key_t **pkey, apr_pool_t *p,
+                               const char *pem, apr_size_t len,
+                               int want_private, const char *kid,
+                               ajwt_err_t *err)
+{
+    ajwt_key_t *key;
+    EVP_PKEY *evp = pem_read_key(pem, len, want_private, err);
+    apr_status_t rv;
+
+    *pkey = NULL;
+    if (!evp) {
+        return APR_EINVAL;
+    }
+    key = apr_pcalloc(p, sizeof(*key));
+    rv = key_classify(key, evp, err);
+    if (rv != APR_SUCCESS) {
+        EVP_PKEY_free(evp);
+        return rv;
+    }
+    apr_pool_cleanup_register(p, evp, pkey_cleanup, apr_pool_cleanup_null);
+    key->pkey = evp;
+    key->kid = kid ? apr_pstrdup(p, kid) : NULL;
+    key->is_private = want_private ? 1 : 0;
+    *pkey = key;
+    return APR_SUCCESS;
+}
+
+apr_status_t ajwt_key_fits(const ajwt_key_t *key, ajwt_alg_e alg,
+                           ajwt_err_t *err)
+{
+    const ajwt_alg_info_t *ai = alg_info(alg);
+
+    if (!ai->name) {
+        return ajwt_err_set(err, AJWT_E_KEY, "no usable algorithm");
+    }
+    if (!key || key->kty != ai->kty) {
+        return ajwt_err_set(err, AJWT_E_KEY, "key type does not fit %s",
+                            ai->name);
+    }
+    switch (key->kty) {
+    case AJWT_KTY_OCT:
+        if (key->secret_len < ai->hash_len) {
+            return ajwt_err_set(err, AJWT_E_KEY,
+                                "%s secret shorter than %u bytes", ai->name,
+                                (unsigned)ai->hash_len);
+        }
+        return APR_SUCCESS;
+    case AJWT_KTY_RSA:
+        if (!key->pkey || key->bits < AJWT_RSA_MIN_BITS) {
+            return ajwt_err_set(err, AJWT_E_KEY, "RSA key too small for %s",
+                                ai->name);
+        }
+        return APR_SUCCESS;
+    case AJWT_KTY_EC:
+        if (!key->pkey || key->curve_nid != ai->curve_nid) {
+            return ajwt_err_set(err, AJWT_E_KEY,
+                                "EC key is not on the curve of %s", ai->name);
+        }
+        return APR_SUCCESS;
+    case AJWT_KTY_OKP:
+        if (!key->pkey) {
+            return ajwt_err_set(err, AJWT_E_KEY, "no Ed25519 key");
+        }
+        return APR_SUCCESS;
+    }
+    return ajwt_err_set(err, AJWT_E_KEY, "unknown key type");
+}
