@@ -23,7 +23,8 @@
 
 extern module AP_MODULE_DECLARE_DATA auth_jwt_module;
 
-#ifdef APLOG_USE_MODULE
+/* mod_auth_jwt.c gets this from AP_DECLARE_MODULE itself. */
+#if defined(APLOG_USE_MODULE) && !defined(AJWT_MODULE_FILE)
 APLOG_USE_MODULE(auth_jwt);
 #endif
 

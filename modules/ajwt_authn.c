@@ -1,0 +1,482 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_authn.c: AuthType JWT. The hot path: find the bearer token, verify
+ * it against keys parsed at startup, check the claims, set r->user. No disk,
+ * no database, nothing allocated outside the request pool. Also the RFC 6750
+ * challenges, the 401-to-403 turn for authorization failures, the claim
+ * export to CGI/PHP/SSI and the "jwt-claim" authz provider.
+ * Glue layer.
+ */
+#include "apr_strings.h"
+#include "apr_lib.h"
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_provider.h"
+#include "mod_auth.h"
+#include "util_cookies.h"
+
+#include "ajwt_private.h"
+#include "ajwt_config.h"
+#include "ajwt_jws.h"
+#include "ajwt_claims.h"
+#include "ajwt_authn.h"
+
+#define AJWT_CLAIM_HEADER "X-JWT-Claim-"
+#define AJWT_CLAIM_HEADER_LEN (sizeof(AJWT_CLAIM_HEADER) - 1)
+#define AJWT_CLAIM_ENV "JWT_CLAIM_"
+
+/** Is this request under AuthType JWT (case-insensitive, exact)? */
+static int is_jwt(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    return type && !ap_cstr_casecmp(type, AJWT_AUTH_TYPE);
+}
+
+ajwt_request_t *ajwt_authn_state(request_rec *r)
+{
+    while (r) {
+        ajwt_request_t *st = ap_get_module_config(r->request_config,
+                                                  &auth_jwt_module);
+        if (st) {
+            return st;
+        }
+        r = r->prev ? r->prev : r->main;
+    }
+    return NULL;
+}
+
+/** RFC 6750 b64token characters (plus the trailing '=' it allows). */
+static int is_b64token_char(char c)
+{
+    return apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
+           || c == '+' || c == '/' || c == '=';
+}
+
+/**
+ * Find a bearer token in an Authorization header value.
+ * @return 0 when the header holds no Bearer credentials (another scheme),
+ *         1 with *ptoken set, -1 for Bearer with a missing or malformed token
+ *         (nothing after it, two tokens, characters outside b64token).
+ */
+static int bearer_token(const char **ptoken, apr_pool_t *p, const char *hdr)
+{
+    const char *s = hdr, *e, *t;
+
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    if (ap_cstr_casecmpn(s, "Bearer", 6)
+        || (s[6] && s[6] != ' ' && s[6] != '\t')) {
+        return 0;
+    }
+    for (s += 6; *s == ' ' || *s == '\t'; s++) {
+        /* skip the separator */
+    }
+    for (e = s; *e && is_b64token_char(*e); e++) {
+        /* the token */
+    }
+    for (t = e; *t == ' ' || *t == '\t'; t++) {
+        /* trailing blanks */
+    }
+    if (e == s || *t) {
+        return -1;
+    }
+    *ptoken = apr_pstrmemdup(p, s, (apr_size_t)(e - s));
+    return 1;
+}
+
+/** The fixed error_description of each refusal (RFC 6750 §3). */
+static const char *describe(ajwt_code_e code)
+{
+    switch (code) {
+    case AJWT_E_TOO_LARGE:
+        return "token too large";
+    case AJWT_E_ALG:
+        return "unexpected algorithm";
+    case AJWT_E_KID:
+        return "unknown key id";
+    case AJWT_E_HEADER:
+        return "unsupported token header";
+    case AJWT_E_SIGNATURE:
+        return "invalid signature";
+    case AJWT_E_EXPIRED:
+        return "token expired";
+    case AJWT_E_NOT_YET_VALID:
+        return "token not yet valid";
+    case AJWT_E_ISSUER:
+        return "wrong issuer";
+    case AJWT_E_AUDIENCE:
+        return "wrong audience";
+    case AJWT_E_CLAIM:
+        return "missing or invalid user claim";
+    default:
+        return "malformed token";
+    }
+}
+
+/** Quote a realm for a challenge: backslash before '"' and '\'. */
+static const char *quote(apr_pool_t *p, const char *s)
+{
+    apr_size_t n = 0;
+    const char *c;
+    char *out, *o;
+
+    for (c = s; *c; c++) {
+        n += (*c == '"' || *c == '\\') ? 2 : 1;
+    }
+    o = out = apr_palloc(p, n + 1);
+    for (c = s; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *c;
+    }
+    *o = '\0';
+    return out;
+}
+
+/**
+ * CSRF rule for cookie-authenticated requests: safe methods pass; unsafe
+ * ones (POST, PUT, PATCH, DELETE and anything else not GET/HEAD/OPTIONS)
+ * need an Origin equal to our own scheme://host[:port], or Sec-Fetch-Site
+ * "same-origin" or "none". A request with neither header is refused.
+ * @return 1 when the request may proceed.
+ */
+static int same_origin(request_rec *r)
+{
+    const char *origin, *site, *host;
+
+    if (r->method_number == M_GET || r->method_number == M_OPTIONS) {
+        return 1; /* HEAD is M_GET with header_only */
+    }
+    site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    if (site && (!ap_cstr_casecmp(site, "same-origin")
+                 || !ap_cstr_casecmp(site, "none"))) {
+        return 1;
+    }
+    origin = apr_table_get(r->headers_in, "Origin");
+    host = apr_table_get(r->headers_in, "Host");
+    if (!origin || !host) {
+        return 0;
+    }
+    return !ap_cstr_casecmp(origin, apr_pstrcat(r->pool, ap_http_scheme(r),
+                                                "://", host, NULL));
+}
+
+/** Would a token verified under a give the same answer under b? */
+static int same_policy(const ajwt_dir_conf_t *a, const ajwt_dir_conf_t *b)
+{
+    if (a == b) {
+        return 1;
+    }
+    return a->alg == b->alg && a->keys == b->keys
+           && a->leeway == b->leeway && a->max_token_size == b->max_token_size
+           && !ap_cstr_casecmp(ajwt_conf_user_claim(a), ajwt_conf_user_claim(b))
+           && ((!a->iss && !b->iss) || (a->iss && b->iss && !strcmp(a->iss, b->iss)))
+           && ((!a->aud && !b->aud) || (a->aud && b->aud && !strcmp(a->aud, b->aud)));
+}
+
+/**
+ * Verify st->token under dc and record the outcome in st.
+ * @return OK (st->outcome 1, st->user set), HTTP_UNAUTHORIZED (refused,
+ *         logged at INFO) or HTTP_INTERNAL_SERVER_ERROR (logged at ERR).
+ */
+static int verify(request_rec *r, const ajwt_dir_conf_t *dc,
+                  ajwt_request_t *st)
+{
+    ajwt_alg_e alg = ajwt_conf_alg(dc);
+    ajwt_claims_policy_t policy;
+    ajwt_jws_t *jws = NULL;
+
+    if (alg == AJWT_ALG_UNKNOWN || !dc->keys || dc->keys->nelts == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(01001)
+                      "AuthType JWT needs AuthJWTSignatureAlgorithm and a key "
+                      "for %s", r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    policy.now = apr_time_sec(apr_time_now());
+    policy.leeway = ajwt_conf_leeway(dc);
+    policy.iss = dc->iss;
+    policy.aud = dc->aud;
+    policy.user_claim = ajwt_conf_user_claim(dc);
+    if (ajwt_jws_parse(&jws, r->pool, st->token, ajwt_conf_max_token_size(dc),
+                       &st->err) == APR_SUCCESS
+        && ajwt_jws_verify(jws, r->pool, alg, dc->keys, &st->err)
+               == APR_SUCCESS
+        && ajwt_claims_check(&st->user, jws->payload, &policy, &st->err)
+               == APR_SUCCESS) {
+        st->outcome = 1;
+        st->payload = jws->payload;
+        st->policy = dc;
+        return OK;
+    }
+    st->outcome = -1;
+    if (st->err.code == AJWT_E_INTERNAL || st->err.code == AJWT_E_KEY) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(01002)
+                      "cannot verify token: %s, for %s", st->err.text, r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(01003)
+                  "bearer token rejected: %s (kid '%s'), for %s", st->err.text,
+                  (jws && jws->kid) ? jws->kid : "", r->uri);
+    return HTTP_UNAUTHORIZED;
+}
+
+int ajwt_authn_check(request_rec *r)
+{
+    const ajwt_dir_conf_t *dc;
+    ajwt_request_t *st, *prior;
+    const char *hdr;
+    int found = 0, rv;
+
+    if (!is_jwt(r)) {
+        return DECLINED;
+    }
+    if (!ap_auth_name(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(01004)
+                      "AuthType JWT without AuthName, for %s", r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->ap_auth_type = (char *)AJWT_AUTH_TYPE;
+    dc = ajwt_config_dir(r);
+    st = apr_pcalloc(r->pool, sizeof(*st));
+    hdr = apr_table_get(r->headers_in, (r->proxyreq == PROXYREQ_PROXY)
+                                           ? "Proxy-Authorization"
+                                           : "Authorization");
+    if (hdr) {
+        found = bearer_token(&st->token, r->pool, hdr);
+    }
+    if (!found && dc->cookie_name
+        && ap_cookie_read(r, dc->cookie_name, &st->token, 0) == APR_SUCCESS
+        && st->token && *st->token) {
+        found = 1;
+        st->from_cookie = 1;
+    }
+    if (found < 0) {
+        st->outcome = -1;
+        ajwt_err_set(&st->err, AJWT_E_MALFORMED, "malformed bearer credentials");
+        ap_set_module_config(r->request_config, &auth_jwt_module, st);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(01005)
+                      "malformed Authorization: Bearer header, for %s", r->uri);
+        ap_note_auth_failure(r);
+        return HTTP_UNAUTHORIZED;
+    }
+    if (!found) {
+        ap_set_module_config(r->request_config, &auth_jwt_module, st);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(01006)
+                      "no bearer token, for %s", r->uri);
+        ap_note_auth_failure(r);
+        return HTTP_UNAUTHORIZED;
+    }
+
+    /* A redirect or sub-request of a request that verified this very token
+     * under the same rules reuses the result. */
+    prior = ajwt_authn_state(r->prev ? r->prev : r->main);
+    if (prior && prior->outcome == 1 && !strcmp(prior->token, st->token)
+        && same_policy(prior->policy, dc)) {
+        ap_set_module_config(r->request_config, &auth_jwt_module, prior);
+        r->user = (char *)prior->user;
+        return OK;
+    }
+    ap_set_module_config(r->request_config, &auth_jwt_module, st);
+    rv = verify(r, dc, st);
+    if (rv == OK && st->from_cookie && !same_origin(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(01009)
+                      "cross-site %s with a cookie token refused for user "
+                      "'%s', for %s", r->method, st->user, r->uri);
+        return HTTP_FORBIDDEN;
+    }
+    if (rv == OK) {
+        r->user = apr_pstrdup(r->pool, st->user);
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                      "token accepted for user '%s'", r->user);
+    }
+    else if (rv == HTTP_UNAUTHORIZED) {
+        ap_note_auth_failure(r);
+    }
+    return rv;
+}
+
+int ajwt_authn_note_failure(request_rec *r, const char *auth_type)
+{
+    ajwt_request_t *st;
+    const char *realm, *value;
+
+    if (!auth_type || ap_cstr_casecmp(auth_type, AJWT_AUTH_TYPE)) {
+        return DECLINED;
+    }
+    st = ajwt_authn_state(r);
+    if (st && st->outcome == 1 && r->user) {
+        return OK; /* an authorization failure: answered with 403 */
+    }
+    realm = quote(r->pool, ap_auth_name(r) ? ap_auth_name(r) : "");
+    if (st && st->outcome < 0) {
+        value = apr_psprintf(r->pool,
+                             "Bearer realm=\"%s\", error=\"invalid_token\", "
+                             "error_description=\"%s\"",
+                             realm, describe(st->err.code));
+    }
+    else {
+        value = apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm);
+    }
+    apr_table_setn(r->err_headers_out,
+                   (r->proxyreq == PROXYREQ_PROXY) ? "Proxy-Authenticate"
+                                                   : "WWW-Authenticate",
+                   value);
+    return OK;
+}
+
+int ajwt_authn_authz_forbid(request_rec *r)
+{
+    ajwt_request_t *st;
+    int rv;
+
+    if (!is_jwt(r) || !r->user) {
+        return DECLINED;
+    }
+    st = ajwt_authn_state(r);
+    if (!st || st->outcome != 1 || st->in_authz) {
+        return DECLINED;
+    }
+    st->in_authz = 1;
+    rv = ap_run_auth_checker(r);
+    st->in_authz = 0;
+    if (rv == HTTP_UNAUTHORIZED) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(01007)
+                      "user '%s' is authenticated but not authorized, for %s",
+                      r->user, r->uri);
+        apr_table_unset(r->err_headers_out, "WWW-Authenticate");
+        return HTTP_FORBIDDEN;
+    }
+    return rv;
+}
+
+/** Remove every incoming X-JWT-Claim-* header: no client may forge them. */
+static void strip_claim_headers(request_rec *r)
+{
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    apr_array_header_t *drop = NULL;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (e[i].key && !ap_cstr_casecmpn(e[i].key, AJWT_CLAIM_HEADER,
+                                          AJWT_CLAIM_HEADER_LEN)) {
+            if (!drop) {
+                drop = apr_array_make(r->pool, 2, sizeof(const char *));
+            }
+            APR_ARRAY_PUSH(drop, const char *) = e[i].key;
+        }
+    }
+    for (i = 0; drop && i < drop->nelts; i++) {
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(drop, i, const char *));
+    }
+}
+
+int ajwt_authn_fixups(request_rec *r)
+{
+    const ajwt_dir_conf_t *dc;
+    const apr_array_header_t *kvs;
+    ajwt_request_t *st;
+    int i, headers;
+
+    if (!is_jwt(r)) {
+        return DECLINED;
+    }
+    strip_claim_headers(r);
+    st = ajwt_authn_state(r);
+    dc = ajwt_config_dir(r);
+    if (!st || st->outcome != 1 || !r->user
+        || ajwt_conf_export_mode(dc) == AJWT_EXPORT_NONE) {
+        return DECLINED;
+    }
+    kvs = ajwt_claims_export(r->pool, st->payload,
+                             ajwt_conf_export_mode(dc) == AJWT_EXPORT_LIST
+                                 ? dc->export_names
+                                 : NULL);
+    headers = ajwt_conf_claim_headers(dc);
+    for (i = 0; i < kvs->nelts; i++) {
+        const ajwt_claim_kv_t *kv = &APR_ARRAY_IDX(kvs, i, ajwt_claim_kv_t);
+        apr_table_setn(r->subprocess_env,
+                       apr_pstrcat(r->pool, AJWT_CLAIM_ENV, kv->name, NULL),
+                       kv->value);
+        if (headers) {
+            apr_table_setn(r->headers_in,
+                           apr_pstrcat(r->pool, AJWT_CLAIM_HEADER, kv->name,
+                                       NULL),
+                           kv->value);
+        }
+    }
+    return OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Require jwt-claim NAME VALUE...                                           */
+
+static const char *claim_parse(cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    apr_array_header_t *words = apr_array_make(cmd->pool, 4, sizeof(char *));
+    const char *t = line;
+
+    while (*t) {
+        char *w = ap_getword_conf(cmd->pool, &t);
+        if (*w) {
+            APR_ARRAY_PUSH(words, char *) = w;
+        }
+    }
+    if (words->nelts < 2) {
+        return "Require jwt-claim: give a claim name and at least one value";
+    }
+    *parsed = words;
+    return NULL;
+}
+
+static authz_status claim_check(request_rec *r, const char *line,
+                                const void *parsed)
+{
+    const apr_array_header_t *words = parsed;
+    const char *name = APR_ARRAY_IDX(words, 0, const char *);
+    ajwt_request_t *st;
+    json_object *claim;
+    int i;
+
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    st = ajwt_authn_state(r);
+    if (!st || st->outcome != 1) {
+        return AUTHZ_DENIED;
+    }
+    claim = ajwt_claims_lookup(st->payload, name);
+    for (i = 1; claim && i < words->nelts; i++) {
+        if (ajwt_claims_match(claim, APR_ARRAY_IDX(words, i, const char *))) {
+            return AUTHZ_GRANTED;
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(01008)
+                  "Require jwt-claim '%s' not met by user '%s', for %s", name,
+                  r->user, r->uri);
+    return AUTHZ_DENIED;
+}
+
+static const authz_provider claim_provider = {
+    &claim_check,
+    &claim_parse,
+};
+
+void ajwt_authz_register(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-claim",
+                              AUTHZ_PROVIDER_VERSION, &claim_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+}

@@ -1,0 +1,449 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_endpoint.c: login, refresh, logout and revoke handlers (contract §3,
+ * §6; see ajwt_endpoint.h). Passwords are checked through httpd's authn
+ * providers; refresh tokens live in the store (ajwt_store); answers are
+ * written by ajwt_issue. Wrong user, wrong password and deactivated user
+ * give byte-identical answers.
+ * Glue layer: APR, httpd.
+ */
+
+#include "apr_md5.h" /* apr_password_validate */
+#include "apr_strings.h"
+#include "apr_time.h"
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_provider.h"
+#include "mod_auth.h"
+
+#include "ajwt_private.h"
+#include "ajwt_config.h"
+#include "ajwt_body.h"
+#include "ajwt_issue.h"
+#include "ajwt_store.h"
+#include "ajwt_endpoint.h"
+
+/* A bcrypt hash of a fixed throw-away password (htpasswd's default cost),
+ * checked for unknown users so that they take as long as known ones. */
+static const char endpoint_dummy_hash[] =
+    "$2y$05$8mCFkh7MT8TKzQRk0hK/P.opFY7uR4EGsDI7ER1FnO1HIoxlUBPd.";
+
+/* Fixed answer texts: every refused login looks the same. */
+#define BAD_LOGIN "invalid username or password"
+#define BAD_REFRESH "invalid refresh token"
+
+typedef int (*endpoint_fn)(request_rec *r, const ajwt_dir_conf_t *dc,
+                           const ajwt_body_t *body);
+
+/** Current time in unix seconds. */
+static apr_int64_t endpoint_now(void)
+{
+    return (apr_int64_t)apr_time_sec(apr_time_now());
+}
+
+/** The store policy of dc at now. */
+static void endpoint_policy(ajwt_store_policy_t *pol,
+                            const ajwt_dir_conf_t *dc, apr_int64_t now)
+{
+    pol->now = now;
+    pol->refresh_lifetime = ajwt_conf_refresh_lifetime(dc);
+    pol->family_lifetime = ajwt_conf_family_lifetime(dc);
+    pol->reuse_interval = ajwt_conf_reuse_interval(dc);
+}
+
+/** Answer for a store failure (already logged). */
+static int endpoint_unavailable(request_rec *r)
+{
+    return ajwt_issue_send_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                 "temporarily_unavailable",
+                                 "the token store is unavailable, retry later");
+}
+
+/**
+ * Fetch a required string field.
+ * @return OK with *pvalue set, or the 400 invalid_request answer's status
+ *         (DONE) after sending it.
+ */
+static int endpoint_field(const char **pvalue, request_rec *r,
+                          const ajwt_body_t *body, const char *name)
+{
+    int found = ajwt_body_get(pvalue, body, name);
+
+    if (found == 1) {
+        return OK;
+    }
+    ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                          apr_psprintf(r->pool, found ? "field '%s' must be "
+                                       "a string" : "missing field '%s'",
+                                       name));
+    return DONE;
+}
+
+/**
+ * Check user's password through the configured authn providers (default:
+ * "file"), as mod_auth_basic does. An unknown user costs one bcrypt check.
+ * @return the provider's verdict: AUTH_GRANTED, AUTH_DENIED,
+ *         AUTH_USER_NOT_FOUND or AUTH_GENERAL_ERROR (logged).
+ */
+static authn_status endpoint_check_password(request_rec *r,
+                                            const ajwt_dir_conf_t *dc,
+                                            const char *user,
+                                            const char *password)
+{
+    ajwt_provider_t fallback;
+    const ajwt_provider_t *p = dc->providers;
+    authn_status st = AUTH_USER_NOT_FOUND;
+
+    if (!p) {
+        fallback.name = "file";
+        fallback.provider = ap_lookup_provider(AUTHN_PROVIDER_GROUP, "file",
+                                               AUTHN_PROVIDER_VERSION);
+        fallback.next = NULL;
+        if (!fallback.provider || !fallback.provider->check_password) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02200)
+                          "no AuthJWTProvider set and the default 'file' "
+                          "provider is not loaded (mod_authn_file): %s",
+                          r->uri);
+            return AUTH_GENERAL_ERROR;
+        }
+        p = &fallback;
+    }
+    for (; p; p = p->next) {
+        if (!p->provider || !p->provider->check_password) {
+            continue;
+        }
+        apr_table_setn(r->notes, AUTHN_PROVIDER_NAME_NOTE, p->name);
+        st = p->provider->check_password(r, user, password);
+        apr_table_unset(r->notes, AUTHN_PROVIDER_NAME_NOTE);
+        if (st != AUTH_USER_NOT_FOUND) {
+            break;
+        }
+    }
+    if (st == AUTH_USER_NOT_FOUND) {
+        (void)apr_password_validate(password, endpoint_dummy_hash);
+    }
+    else if (st == AUTH_GENERAL_ERROR) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02201)
+                      "authn provider '%s' failed checking user '%s': %s",
+                      p ? p->name : "?", user, r->uri);
+    }
+    return st;
+}
+
+/**
+ * Run the claims query (when configured) for user. No row means the user is
+ * deactivated: every family of the user is revoked.
+ * @return AJWT_STORE_OK (*pextra set, NULL without a query),
+ *         AJWT_STORE_NO_ROW, or AJWT_STORE_UNAVAILABLE.
+ */
+static ajwt_store_e endpoint_claims(apr_array_header_t **pextra,
+                                    request_rec *r, const ajwt_dir_conf_t *dc,
+                                    const char *user, apr_int64_t now)
+{
+    ajwt_store_e st;
+
+    *pextra = NULL;
+    if (!dc->claims_query_label) {
+        return AJWT_STORE_OK;
+    }
+    st = ajwt_store_claims(pextra, r, dc->claims_query_label, user);
+    if (st == AJWT_STORE_NO_ROW
+        && ajwt_store_revoke_user(r, user, now) != AJWT_STORE_OK) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    return st;
+}
+
+/** Sign the access token for g's user and send the token answer. */
+static int endpoint_send_grant(request_rec *r, const ajwt_dir_conf_t *dc,
+                               const ajwt_store_grant_t *g,
+                               const apr_array_header_t *extra,
+                               apr_int64_t now)
+{
+    const char *access;
+
+    if (ajwt_issue_access(&access, r, dc, g->username, extra, now) != OK) {
+        return ajwt_issue_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                     "server_error",
+                                     "the token could not be issued");
+    }
+    ajwt_issue_send_tokens(r, access, ajwt_conf_access_lifetime(dc),
+                           g->token, g->expires_at - now);
+    ajwt_store_purge(r, now);
+    return OK;
+}
+
+/** Can this context sign? Logs and answers 500 when it cannot. */
+static int endpoint_can_sign(request_rec *r, const ajwt_dir_conf_t *dc)
+{
+    if (dc->signing_key && ajwt_conf_alg(dc) != AJWT_ALG_UNKNOWN) {
+        return OK;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02202)
+                  "no signing key configured for the %s: %s", r->handler,
+                  r->uri);
+    ajwt_issue_send_error(r, HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                          "the server cannot issue tokens");
+    return DONE;
+}
+
+/** The refresh flow (refresh handler, or login with that grant_type). */
+static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
+                                  const ajwt_body_t *body)
+{
+    ajwt_store_policy_t pol;
+    ajwt_store_grant_t g;
+    apr_array_header_t *extra;
+    const char *presented;
+
+    if (endpoint_field(&presented, r, body, "refresh_token") != OK
+        || endpoint_can_sign(r, dc) != OK) {
+        return OK;
+    }
+    endpoint_policy(&pol, dc, endpoint_now());
+    switch (ajwt_store_rotate(&g, r, presented, &pol)) {
+    case AJWT_STORE_OK:
+        break;
+    case AJWT_STORE_UNAVAILABLE:
+        return endpoint_unavailable(r);
+    default: /* invalid, reused (both logged) */
+        return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
+                                     BAD_REFRESH);
+    }
+    switch (endpoint_claims(&extra, r, dc, g.username, pol.now)) {
+    case AJWT_STORE_OK:
+        break;
+    case AJWT_STORE_NO_ROW:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02203)
+                      "refresh refused: user '%s' is deactivated, client %s",
+                      g.username, r->useragent_ip);
+        return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
+                                     BAD_REFRESH);
+    default:
+        return endpoint_unavailable(r);
+    }
+    r->user = apr_pstrdup(r->pool, g.username);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02204)
+                  "refresh token rotated for user '%s', family '%.8s', "
+                  "generation %" APR_INT64_T_FMT, g.username, g.family_id,
+                  g.generation);
+    return endpoint_send_grant(r, dc, &g, extra, pol.now);
+}
+
+/** A refused login: log why (never the password), answer invalid_grant. */
+static int endpoint_login_refused(request_rec *r, const char *user,
+                                  const char *reason)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02205)
+                  "login refused for user '%s': %s, client %s", user, reason,
+                  r->useragent_ip);
+    return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
+                                 BAD_LOGIN);
+}
+
+/** Password check, claims, new family, answer. */
+static int endpoint_password_grant(request_rec *r, const ajwt_dir_conf_t *dc,
+                                   const char *user, const char *password)
+{
+    ajwt_store_policy_t pol;
+    ajwt_store_grant_t g;
+    apr_array_header_t *extra;
+
+    switch (endpoint_check_password(r, dc, user, password)) {
+    case AUTH_GRANTED:
+        break;
+    case AUTH_USER_NOT_FOUND:
+        return endpoint_login_refused(r, user, "unknown user");
+    case AUTH_DENIED:
+        return endpoint_login_refused(r, user, "wrong password");
+    default:
+        return ajwt_issue_send_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                     "temporarily_unavailable",
+                                     "the password could not be checked");
+    }
+    endpoint_policy(&pol, dc, endpoint_now());
+    switch (endpoint_claims(&extra, r, dc, user, pol.now)) {
+    case AJWT_STORE_OK:
+        break;
+    case AJWT_STORE_NO_ROW:
+        return endpoint_login_refused(r, user, "deactivated (no claims row)");
+    default:
+        return endpoint_unavailable(r);
+    }
+    if (ajwt_store_create_family(&g, r, user, &pol) != AJWT_STORE_OK) {
+        return endpoint_unavailable(r);
+    }
+    r->user = apr_pstrdup(r->pool, user);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02206)
+                  "login of user '%s', new family '%.8s', client %s", user,
+                  g.family_id, r->useragent_ip);
+    return endpoint_send_grant(r, dc, &g, extra, pol.now);
+}
+
+/**
+ * Check grant_type: absent or equal to expected is fine; on the login
+ * endpoint "refresh_token" switches to the refresh flow (*pswitch).
+ * @return OK, or DONE after sending the error answer.
+ */
+static int endpoint_grant_type(int *pswitch, request_rec *r,
+                               const ajwt_body_t *body, const char *expected,
+                               int allow_refresh)
+{
+    const char *gt;
+    int found = ajwt_body_get(&gt, body, "grant_type");
+
+    *pswitch = 0;
+    if (found == 0 || (found == 1 && !strcmp(gt, expected))) {
+        return OK;
+    }
+    if (found == 1 && allow_refresh && !strcmp(gt, "refresh_token")) {
+        *pswitch = 1;
+        return OK;
+    }
+    if (found < 0) {
+        ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                              "field 'grant_type' must be a string");
+    }
+    else {
+        ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "unsupported_grant_type",
+                              "unsupported grant_type");
+    }
+    return DONE;
+}
+
+/** jwt-login-handler. */
+static int endpoint_login(request_rec *r, const ajwt_dir_conf_t *dc,
+                          const ajwt_body_t *body)
+{
+    const char *user, *password;
+    int to_refresh;
+
+    if (endpoint_grant_type(&to_refresh, r, body, "password", 1) != OK) {
+        return OK;
+    }
+    if (to_refresh) {
+        return endpoint_refresh_grant(r, dc, body);
+    }
+    if (endpoint_field(&user, r, body, ajwt_conf_form_username(dc)) != OK
+        || endpoint_field(&password, r, body, ajwt_conf_form_password(dc))
+               != OK
+        || endpoint_can_sign(r, dc) != OK) {
+        return OK;
+    }
+    return endpoint_password_grant(r, dc, user, password);
+}
+
+/** jwt-refresh-handler. */
+static int endpoint_refresh(request_rec *r, const ajwt_dir_conf_t *dc,
+                            const ajwt_body_t *body)
+{
+    int unused;
+
+    if (endpoint_grant_type(&unused, r, body, "refresh_token", 0) != OK) {
+        return OK;
+    }
+    return endpoint_refresh_grant(r, dc, body);
+}
+
+/** jwt-logout-handler: revoke the token's family (or all of its user). */
+static int endpoint_logout(request_rec *r, const ajwt_dir_conf_t *dc,
+                           const ajwt_body_t *body)
+{
+    const char *presented, *user;
+    int all;
+
+    if (endpoint_field(&presented, r, body, "refresh_token") != OK) {
+        return OK;
+    }
+    if (ajwt_body_flag(&all, body, "all") < 0) {
+        return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                                     "field 'all' must be true or false");
+    }
+    if (ajwt_store_revoke_token(&user, r, presented, all, endpoint_now())
+        != AJWT_STORE_OK) {
+        return endpoint_unavailable(r);
+    }
+    return ajwt_issue_send_empty(r);
+}
+
+/** jwt-revoke-handler: revoke every family of username (admin). */
+static int endpoint_revoke(request_rec *r, const ajwt_dir_conf_t *dc,
+                           const ajwt_body_t *body)
+{
+    const char *user;
+
+    if (endpoint_field(&user, r, body, "username") != OK) {
+        return OK;
+    }
+    if (ajwt_store_revoke_user(r, user, endpoint_now()) != AJWT_STORE_OK) {
+        return endpoint_unavailable(r);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02207)
+                  "user '%s' revoked by '%s', client %s", user,
+                  r->user ? r->user : "-", r->useragent_ip);
+    return ajwt_issue_send_empty(r);
+}
+
+/** The endpoint function for a handler name, or NULL. */
+static endpoint_fn endpoint_lookup(const char *handler)
+{
+    if (!handler) {
+        return NULL;
+    }
+    if (!strcmp(handler, AJWT_HANDLER_LOGIN)) {
+        return endpoint_login;
+    }
+    if (!strcmp(handler, AJWT_HANDLER_REFRESH)) {
+        return endpoint_refresh;
+    }
+    if (!strcmp(handler, AJWT_HANDLER_LOGOUT)) {
+        return endpoint_logout;
+    }
+    if (!strcmp(handler, AJWT_HANDLER_REVOKE)) {
+        return endpoint_revoke;
+    }
+    return NULL;
+}
+
+int ajwt_endpoint_handler(request_rec *r)
+{
+    endpoint_fn fn = endpoint_lookup(r->handler);
+    ajwt_body_t *body = NULL;
+    const char *reason;
+    int rc;
+
+    if (!fn) {
+        return DECLINED;
+    }
+    r->allowed = (AP_METHOD_BIT << M_POST);
+    if (r->method_number != M_POST) {
+        return ajwt_issue_send_error(r, HTTP_METHOD_NOT_ALLOWED,
+                                     "invalid_request", "use POST");
+    }
+    rc = ajwt_body_read(&body, &reason, r);
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02208)
+                      "endpoint body over %d bytes refused: %s",
+                      AJWT_BODY_MAX, r->uri);
+        return ajwt_issue_send_error(r, rc, "invalid_request",
+                                     "request body too large");
+    }
+    if (rc == HTTP_BAD_REQUEST) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02209)
+                      "endpoint body refused: %s: %s", reason, r->uri);
+        return ajwt_issue_send_error(r, rc, "invalid_request", reason);
+    }
+    if (rc != OK) {
+        return rc;
+    }
+    return fn(r, ajwt_config_dir(r), body);
+}

@@ -1,0 +1,29 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_endpoint.h: the token endpoints (contract §3, §6): jwt-login-handler,
+ * jwt-refresh-handler, jwt-logout-handler and jwt-revoke-handler.
+ * Glue layer: APR, httpd.
+ */
+#ifndef AJWT_ENDPOINT_H
+#define AJWT_ENDPOINT_H
+
+#include "httpd.h"
+
+#define AJWT_HANDLER_LOGIN "jwt-login-handler"
+#define AJWT_HANDLER_REFRESH "jwt-refresh-handler"
+#define AJWT_HANDLER_LOGOUT "jwt-logout-handler"
+#define AJWT_HANDLER_REVOKE "jwt-revoke-handler"
+
+/**
+ * The handler hook: serves the four endpoint handlers, POST only, and
+ * declines every other handler name.
+ * @return DECLINED for other handlers; OK once an answer (success or a JSON
+ *         error with its status) has been written.
+ */
+int ajwt_endpoint_handler(request_rec *r);
+
+#endif /* AJWT_ENDPOINT_H */

@@ -1,0 +1,813 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_store.c: the refresh-token store over mod_dbd (see ajwt_store.h).
+ * All SQL is fixed text with APR placeholders; the only thing pasted into it
+ * is the table name, validated by AuthJWTRefreshTable as [A-Za-z0-9_]{1,64},
+ * and only at configuration time. Times are unix seconds; 0 in used_at or
+ * revoked_at means "not spent" / "not revoked".
+ * Glue layer: APR, httpd, mod_dbd.
+ */
+
+#include "apr_atomic.h"
+#include "apr_hash.h"
+#include "apr_optional.h"
+#include "apr_strings.h"
+#include "apr_time.h"
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+
+#include "apr_dbd.h"
+#include "mod_dbd.h"
+
+#include "ajwt_private.h"
+#include "ajwt_config.h"
+#include "ajwt_claims.h"
+#include "ajwt_token.h"
+#include "ajwt_store.h"
+
+/* Statement labels (fixed) and their SQL; "@T" stands for the table. */
+#define L_INSERT "ajwt_rt_insert"
+#define L_SELECT "ajwt_rt_select"
+#define L_CURRENT "ajwt_rt_current"
+#define L_SPEND "ajwt_rt_spend"
+#define L_REVOKE_FAMILY "ajwt_rt_revoke_family"
+#define L_REVOKE_USER "ajwt_rt_revoke_user"
+#define L_PURGE "ajwt_rt_purge"
+
+static const struct {
+    const char *label;
+    const char *sql;
+} store_sql[] = {
+    { L_INSERT, "INSERT INTO @T (token_hash, family_id, parent_hash,"
+                " username, generation, created_at, expires_at,"
+                " family_expires_at)"
+                " VALUES (%s, %s, %s, %s, %lld, %lld, %lld, %lld)" },
+    { L_SELECT, "SELECT family_id, username, generation, expires_at,"
+                " family_expires_at, used_at, revoked_at FROM @T"
+                " WHERE token_hash = %s FOR UPDATE" },
+    { L_CURRENT, "SELECT token_hash, parent_hash FROM @T WHERE family_id = %s"
+                 " AND used_at = 0 AND revoked_at = 0 FOR UPDATE" },
+    { L_SPEND, "UPDATE @T SET used_at = %lld WHERE token_hash = %s"
+               " AND used_at = 0 AND revoked_at = 0" },
+    { L_REVOKE_FAMILY, "UPDATE @T SET revoked_at = %lld"
+                       " WHERE family_id = %s AND revoked_at = 0" },
+    { L_REVOKE_USER, "UPDATE @T SET revoked_at = %lld"
+                     " WHERE username = %s AND revoked_at = 0" },
+    { L_PURGE, "DELETE FROM @T WHERE expires_at < %lld LIMIT 500" },
+};
+
+/* MySQL/MariaDB error numbers worth a retry of the whole transaction. */
+#define AJWT_ER_LOCK_WAIT_TIMEOUT 1205
+#define AJWT_ER_LOCK_DEADLOCK 1213
+#define AJWT_ROTATE_ATTEMPTS 3
+/* Client error: the connection was silently re-established (the mysql
+ * driver sets MYSQL_OPT_RECONNECT) and its prepared statements are gone. */
+#define AJWT_CR_NO_PREPARE_STMT 2030
+
+/* Columns of L_SELECT. */
+enum { C_FAMILY, C_USER, C_GEN, C_EXP, C_FEXP, C_USED, C_REVOKED, C_NCOLS };
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *store_acquire;
+static apr_uint32_t store_last_purge; /* minute of the last purge */
+static apr_uint32_t store_query_count; /* for unique claims query labels */
+static apr_hash_t *store_claims_sql;   /* label -> SQL, configuration pool */
+
+/* ------------------------------------------------------------------ */
+/* configuration time                                                  */
+
+/** Replace every "@T" in tmpl with table. */
+static const char *store_render(apr_pool_t *p, const char *tmpl,
+                                const char *table)
+{
+    const char *at = strstr(tmpl, "@T");
+    const char *out = "";
+
+    while (at) {
+        out = apr_pstrcat(p, out, apr_pstrndup(p, tmpl, at - tmpl), table,
+                          NULL);
+        tmpl = at + 2;
+        at = strstr(tmpl, "@T");
+    }
+    return apr_pstrcat(p, out, tmpl, NULL);
+}
+
+/**
+ * Does the configuration use the store anywhere: a SetHandler naming one of
+ * our endpoints? Only then are its statements registered with mod_dbd, whose
+ * connections fail as a whole when one registered statement cannot be
+ * prepared: a site that only verifies tokens and uses mod_dbd for something
+ * else must not need our table. (A handler set some other way still works:
+ * the store prepares its statements on first use.)
+ */
+static int store_in_use(const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        if (!ap_cstr_casecmp(d->directive, "SetHandler") && d->args
+            && ap_strstr_c(d->args, "jwt-")
+            && (ap_strstr_c(d->args, "jwt-login-handler")
+                || ap_strstr_c(d->args, "jwt-refresh-handler")
+                || ap_strstr_c(d->args, "jwt-logout-handler")
+                || ap_strstr_c(d->args, "jwt-revoke-handler"))) {
+            return 1;
+        }
+        if (d->first_child && store_in_use(d->first_child)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare;
+    server_rec *sp;
+    apr_size_t i;
+
+    prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    store_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    if (!prepare || !store_acquire) {
+        store_acquire = NULL;
+        return OK;
+    }
+    if (!store_in_use(ap_conftree)) {
+        return OK;
+    }
+    for (sp = s; sp; sp = sp->next) {
+        const char *table = ajwt_conf_refresh_table(ajwt_config_server(sp));
+        for (i = 0; i < sizeof(store_sql) / sizeof(store_sql[0]); i++) {
+            prepare(sp, store_render(pconf, store_sql[i].sql, table),
+                    store_sql[i].label);
+        }
+    }
+    return OK;
+}
+
+/** Pool cleanup: forget the claims SQL of a configuration being dropped. */
+static apr_status_t store_forget(void *data)
+{
+    *(apr_hash_t **)data = NULL;
+    return APR_SUCCESS;
+}
+
+const char *ajwt_store_register_query(cmd_parms *cmd, const char *sql,
+                                      const char **plabel)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare;
+    const char *label;
+
+    prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    if (!prepare) {
+        return "AuthJWTClaimsQuery requires mod_dbd "
+               "(LoadModule dbd_module ...)";
+    }
+    label = apr_psprintf(cmd->pool, "ajwt_claims_%u",
+                         (unsigned)apr_atomic_inc32(&store_query_count));
+    sql = apr_pstrdup(cmd->pool, sql);
+    if (!store_claims_sql) {
+        store_claims_sql = apr_hash_make(cmd->pool);
+        apr_pool_cleanup_register(cmd->pool, &store_claims_sql,
+                                  store_forget, apr_pool_cleanup_null);
+    }
+    apr_hash_set(store_claims_sql, label, APR_HASH_KEY_STRING, sql);
+    prepare(cmd->server, sql, label);
+    *plabel = label;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* statements                                                          */
+
+static apr_dbd_prepared_t *store_prepare_now(request_rec *r, ap_dbd_t *dbd,
+                                             const char *label);
+
+/**
+ * Acquire this request's connection and find the statement labelled label
+ * (mod_session_dbd's dbd_init shape); logs with a tag on failure.
+ * @return APR_SUCCESS, or APR_EGENERAL (database unavailable).
+ */
+static apr_status_t store_init(ap_dbd_t **pdbd, apr_dbd_prepared_t **pstmt,
+                               request_rec *r, const char *label)
+{
+    ap_dbd_t *dbd = store_acquire ? store_acquire(r) : NULL;
+
+    if (!dbd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02000)
+                      "refresh token store: no database connection "
+                      "(is mod_dbd loaded and DBDriver/DBDParams set?)");
+        return APR_EGENERAL;
+    }
+    *pstmt = apr_hash_get(dbd->prepared, label, APR_HASH_KEY_STRING);
+    if (!*pstmt) {
+        *pstmt = store_prepare_now(r, dbd, label);
+    }
+    if (!*pstmt) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02001)
+                      "refresh token store: prepared statement '%s' not "
+                      "found (does the table exist? see "
+                      "conf/schema-mysql.sql)", label);
+        return APR_EGENERAL;
+    }
+    *pdbd = dbd;
+    return APR_SUCCESS;
+}
+
+/** Is rv a lock conflict that a retry of the transaction may resolve? */
+static int store_is_retryable(int rv)
+{
+    return rv == AJWT_ER_LOCK_DEADLOCK || rv == AJWT_ER_LOCK_WAIT_TIMEOUT
+           || rv == AJWT_CR_NO_PREPARE_STMT;
+}
+
+/** The SQL registered under one of our labels for r's server, or NULL. */
+static const char *store_sql_for(request_rec *r, const char *label)
+{
+    const char *table;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(store_sql) / sizeof(store_sql[0]); i++) {
+        if (!strcmp(label, store_sql[i].label)) {
+            table = ajwt_conf_refresh_table(ajwt_config_server(r->server));
+            return store_render(r->pool, store_sql[i].sql, table);
+        }
+    }
+    return store_claims_sql
+               ? apr_hash_get(store_claims_sql, label, APR_HASH_KEY_STRING)
+               : NULL;
+}
+
+/**
+ * Prepare one of our statements on this connection now, when it was not
+ * registered with mod_dbd for r's server (kept for the connection's life).
+ * @return the statement, or NULL (the caller logs).
+ */
+static apr_dbd_prepared_t *store_prepare_now(request_rec *r, ap_dbd_t *dbd,
+                                             const char *label)
+{
+    const char *sql = store_sql_for(r, label);
+    apr_dbd_prepared_t *stmt = NULL;
+
+    if (!sql || apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, sql,
+                                label, &stmt) != 0) {
+        return NULL;
+    }
+    apr_hash_set(dbd->prepared, label, APR_HASH_KEY_STRING, stmt);
+    return stmt;
+}
+
+/**
+ * The connection was re-established behind mod_dbd's back and lost its
+ * prepared statements: prepare ours again on it (other modules' statements
+ * are theirs to worry about).
+ * @return 0, or the driver's error (logged).
+ */
+static int store_reprepare(request_rec *r, ap_dbd_t *dbd)
+{
+    apr_hash_index_t *hi;
+    int rv = 0;
+
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AJWT_LOGNO(02016)
+                  "refresh token store: the database connection was "
+                  "re-established; preparing the statements again");
+    for (hi = apr_hash_first(r->pool, dbd->prepared); hi;
+         hi = apr_hash_next(hi)) {
+        const void *key;
+        const char *label, *sql;
+        apr_dbd_prepared_t *stmt = NULL;
+
+        apr_hash_this(hi, &key, NULL, NULL);
+        label = key;
+        if (!(sql = store_sql_for(r, label))) {
+            continue;
+        }
+        rv = apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, sql, label,
+                             &stmt);
+        if (rv) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02017)
+                          "refresh token store: preparing '%s' failed (%d):"
+                          " %s", label, rv,
+                          apr_dbd_error(dbd->driver, dbd->handle, rv));
+            return rv;
+        }
+        apr_hash_set(dbd->prepared, label, APR_HASH_KEY_STRING, stmt);
+    }
+    return 0;
+}
+
+/** Log a failed statement (lock conflicts at debug: the caller retries). */
+static void store_log_failure(request_rec *r, ap_dbd_t *dbd,
+                              const char *label, int rv)
+{
+    const char *text = apr_dbd_error(dbd->driver, dbd->handle, rv);
+
+    if (store_is_retryable(rv)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(02002)
+                      "refresh token store: '%s' needs a retry "
+                      "(%d): %s", label, rv, text ? text : "");
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02003)
+                  "refresh token store: '%s' failed (%d): %s", label, rv,
+                  text ? text : "(no error text)");
+}
+
+/**
+ * Run an update/insert/delete statement with binary arguments.
+ * @return 0, -1 when the statement is unavailable, or the driver's error.
+ */
+static int store_exec(int *nrows, request_rec *r, const char *label,
+                      const void **args)
+{
+    ap_dbd_t *dbd;
+    apr_dbd_prepared_t *stmt;
+    int rv;
+
+    *nrows = 0;
+    if (store_init(&dbd, &stmt, r, label) != APR_SUCCESS) {
+        return -1;
+    }
+    rv = apr_dbd_pbquery(dbd->driver, r->pool, dbd->handle, nrows, stmt,
+                         args);
+    if (rv == AJWT_CR_NO_PREPARE_STMT && store_reprepare(r, dbd) == 0) {
+        stmt = apr_hash_get(dbd->prepared, label, APR_HASH_KEY_STRING);
+        rv = apr_dbd_pbquery(dbd->driver, r->pool, dbd->handle, nrows, stmt,
+                             args);
+    }
+    if (rv) {
+        store_log_failure(r, dbd, label, rv);
+    }
+    return rv;
+}
+
+/**
+ * Run a select with binary arguments and read every row to the end; the
+ * first maxrows rows are copied into *prows (an array of const char **, one
+ * entry per column, NULL for SQL NULL). *pnames gets the column names when
+ * pnames is not NULL.
+ * @return 0, -1 when the statement is unavailable, or the driver's error.
+ */
+static int store_select(apr_array_header_t **prows,
+                        apr_array_header_t **pnames, request_rec *r,
+                        const char *label, const void **args, int maxrows)
+{
+    ap_dbd_t *dbd;
+    apr_dbd_prepared_t *stmt;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rv, ncols, i;
+
+    *prows = apr_array_make(r->pool, 2, sizeof(const char **));
+    if (store_init(&dbd, &stmt, r, label) != APR_SUCCESS) {
+        return -1;
+    }
+    rv = apr_dbd_pbselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 0,
+                          args);
+    if (rv == AJWT_CR_NO_PREPARE_STMT && store_reprepare(r, dbd) == 0) {
+        stmt = apr_hash_get(dbd->prepared, label, APR_HASH_KEY_STRING);
+        rv = apr_dbd_pbselect(dbd->driver, r->pool, dbd->handle, &res, stmt,
+                              0, args);
+    }
+    if (rv) {
+        store_log_failure(r, dbd, label, rv);
+        return rv;
+    }
+    ncols = apr_dbd_num_cols(dbd->driver, res);
+    if (pnames) {
+        *pnames = apr_array_make(r->pool, ncols, sizeof(const char *));
+        for (i = 0; i < ncols; i++) {
+            const char *name = apr_dbd_get_name(dbd->driver, res, i);
+            APR_ARRAY_PUSH(*pnames, const char *) =
+                apr_pstrdup(r->pool, name ? name : "");
+        }
+    }
+    while ((rv = apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1)) == 0) {
+        const char **cols;
+        if ((*prows)->nelts >= maxrows) {
+            continue; /* read to the end, keep only what was asked for */
+        }
+        cols = apr_pcalloc(r->pool, (ncols + 1) * sizeof(*cols));
+        for (i = 0; i < ncols; i++) {
+            const char *v = apr_dbd_get_entry(dbd->driver, row, i);
+            cols[i] = v ? apr_pstrdup(r->pool, v) : NULL;
+        }
+        APR_ARRAY_PUSH(*prows, const char **) = cols;
+    }
+    if (rv != -1) {
+        store_log_failure(r, dbd, label, rv);
+        return rv;
+    }
+    return 0;
+}
+
+/** A column as a number (0 for NULL or garbage). */
+static apr_int64_t store_num(const char *v)
+{
+    return v ? apr_atoi64(v) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* issuing                                                             */
+
+/** Fill g with a fresh random token and its digest. */
+static apr_status_t store_new_token(ajwt_store_grant_t *g, request_rec *r)
+{
+    ajwt_err_t err;
+    apr_status_t rv;
+
+    ajwt_err_clear(&err);
+    rv = ajwt_token_random(&g->token, r->pool, AJWT_TOKEN_BYTES, &err);
+    if (rv == APR_SUCCESS) {
+        rv = ajwt_token_digest(&g->digest, r->pool, g->token, &err);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, AJWT_LOGNO(02004)
+                      "refresh token store: cannot make a token: %s",
+                      err.text);
+    }
+    return rv;
+}
+
+/**
+ * Insert g (already holding token, family, user, generation, expiry);
+ * parent is the digest of the token it replaces ("" for a new family).
+ */
+static int store_insert(request_rec *r, const ajwt_store_grant_t *g,
+                        const char *parent, apr_int64_t now,
+                        apr_int64_t family_expires_at)
+{
+    apr_int64_t gen = g->generation, created = now, exp = g->expires_at;
+    apr_int64_t fexp = family_expires_at;
+    const void *args[] = { g->digest, g->family_id, parent, g->username,
+                           &gen, &created, &exp, &fexp };
+    int nrows, rv;
+
+    rv = store_exec(&nrows, r, L_INSERT, args);
+    if (rv == 0 && nrows != 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02005)
+                      "refresh token store: insert affected %d rows", nrows);
+        return -1;
+    }
+    return rv;
+}
+
+ajwt_store_e ajwt_store_create_family(ajwt_store_grant_t *out,
+                                      request_rec *r, const char *username,
+                                      const ajwt_store_policy_t *pol)
+{
+    ajwt_store_grant_t fam;
+    apr_int64_t fexp = pol->now + pol->family_lifetime;
+    apr_int64_t exp = pol->now + pol->refresh_lifetime;
+
+    memset(out, 0, sizeof(*out));
+    if (store_new_token(&fam, r) != APR_SUCCESS) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    out->family_id = fam.token; /* 256 random bits, never shown */
+    if (store_new_token(out, r) != APR_SUCCESS) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    out->username = username;
+    out->generation = 0;
+    out->expires_at = exp < fexp ? exp : fexp;
+    if (store_insert(r, out, "", pol->now, fexp) != 0) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    return AJWT_STORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* rotation                                                            */
+
+/** The presented token's row, parsed. */
+typedef struct {
+    const char *family_id;
+    const char *username;
+    apr_int64_t generation, expires_at, family_expires_at, used_at, revoked_at;
+} store_row_t;
+
+/** Spend (used_at = now) the live token with digest; 1 row expected. */
+static int store_spend(request_rec *r, const char *digest, apr_int64_t now)
+{
+    const void *args[] = { &now, digest };
+    int nrows, rv;
+
+    rv = store_exec(&nrows, r, L_SPEND, args);
+    if (rv == 0 && nrows != 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02006)
+                      "refresh token store: spending a locked live token "
+                      "affected %d rows", nrows);
+        return -1;
+    }
+    return rv;
+}
+
+/** Revoke every row of a family (within the caller's transaction). */
+static int store_revoke_family(request_rec *r, const char *family_id,
+                               apr_int64_t now)
+{
+    const void *args[] = { &now, family_id };
+    int nrows;
+
+    return store_exec(&nrows, r, L_REVOKE_FAMILY, args);
+}
+
+/**
+ * Decide the fate of a spent token (cases B and C of the design): the
+ * immediate predecessor of the family's only current token (the token the
+ * current one was issued for: its parent_hash), within the reuse interval
+ * of its rotation, supersedes the current token; anything else (an older
+ * ancestor, a superseded sibling, too late) revokes the family.
+ * @return AJWT_STORE_OK (*psupersede set to the current digest),
+ *         AJWT_STORE_REUSED, or AJWT_STORE_UNAVAILABLE with *prv set.
+ */
+static ajwt_store_e store_judge_spent(const char **psupersede, int *prv,
+                                      request_rec *r, const store_row_t *row,
+                                      const char *digest,
+                                      const ajwt_store_policy_t *pol)
+{
+    apr_array_header_t *cur;
+    const void *args[] = { row->family_id };
+    const char **c;
+
+    *psupersede = NULL;
+    *prv = store_select(&cur, NULL, r, L_CURRENT, args, 2);
+    if (*prv) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    if (cur->nelts == 1) {
+        c = APR_ARRAY_IDX(cur, 0, const char **);
+        if (c[0] && c[1] && !strcmp(c[1], digest)
+            && pol->now - row->used_at <= pol->reuse_interval
+            && pol->now >= row->used_at) {
+            *psupersede = c[0];
+            return AJWT_STORE_OK;
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AJWT_LOGNO(02007)
+                  "refresh token reuse detected: user '%s', family '%.8s', "
+                  "token '%.8s' (generation %" APR_INT64_T_FMT "), client %s;"
+                  " family revoked", row->username, row->family_id, digest,
+                  row->generation, r->useragent_ip);
+    return AJWT_STORE_REUSED;
+}
+
+/** Read and parse the presented token's row (locked). */
+static int store_read_row(store_row_t *row, int *pfound, request_rec *r,
+                          const char *digest)
+{
+    apr_array_header_t *rows;
+    const void *args[] = { digest };
+    const char **c;
+    int rv;
+
+    *pfound = 0;
+    rv = store_select(&rows, NULL, r, L_SELECT, args, 1);
+    if (rv || rows->nelts == 0) {
+        return rv;
+    }
+    c = APR_ARRAY_IDX(rows, 0, const char **);
+    row->family_id = c[C_FAMILY] ? c[C_FAMILY] : "";
+    row->username = c[C_USER] ? c[C_USER] : "";
+    row->generation = store_num(c[C_GEN]);
+    row->expires_at = store_num(c[C_EXP]);
+    row->family_expires_at = store_num(c[C_FEXP]);
+    row->used_at = store_num(c[C_USED]);
+    row->revoked_at = store_num(c[C_REVOKED]);
+    *pfound = 1;
+    return 0;
+}
+
+/**
+ * The body of one rotation transaction. *prv receives the driver error of a
+ * failed statement (0 otherwise), so the caller can roll back and retry.
+ */
+static ajwt_store_e store_rotate_txn(ajwt_store_grant_t *out, int *prv,
+                                     request_rec *r, const char *digest,
+                                     const ajwt_store_policy_t *pol)
+{
+    store_row_t row;
+    const char *supersede = NULL;
+    ajwt_store_e st;
+    apr_int64_t exp = pol->now + pol->refresh_lifetime;
+    int found;
+
+    *prv = store_read_row(&row, &found, r, digest);
+    if (*prv) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    if (!found || row.revoked_at != 0 || row.expires_at <= pol->now
+        || row.family_expires_at <= pol->now) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02008)
+                      "refresh token '%.8s' refused: %s%s%s", digest,
+                      !found ? "unknown" : row.revoked_at ? "revoked"
+                                                          : "expired",
+                      found ? ", user " : "", found ? row.username : "");
+        return AJWT_STORE_INVALID;
+    }
+    if (row.used_at == 0) {
+        supersede = digest; /* case A: it is the current token */
+    }
+    else {
+        st = store_judge_spent(&supersede, prv, r, &row, digest, pol);
+        if (st == AJWT_STORE_REUSED) {
+            *prv = store_revoke_family(r, row.family_id, pol->now);
+            return *prv ? AJWT_STORE_UNAVAILABLE : AJWT_STORE_REUSED;
+        }
+        if (st != AJWT_STORE_OK) {
+            return st;
+        }
+    }
+    if ((*prv = store_spend(r, supersede, pol->now)) != 0) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    if (store_new_token(out, r) != APR_SUCCESS) {
+        *prv = -1;
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    out->family_id = row.family_id;
+    out->username = row.username;
+    out->generation = row.generation + 1;
+    out->expires_at = exp < row.family_expires_at ? exp : row.family_expires_at;
+    *prv = store_insert(r, out, digest, pol->now, row.family_expires_at);
+    return *prv ? AJWT_STORE_UNAVAILABLE : AJWT_STORE_OK;
+}
+
+/**
+ * Run store_rotate_txn in a transaction: commit its outcome, roll back on
+ * any failure. *pretry is set when a lock conflict suggests another try.
+ */
+static ajwt_store_e store_rotate_once(ajwt_store_grant_t *out, int *pretry,
+                                      request_rec *r, const char *digest,
+                                      const ajwt_store_policy_t *pol)
+{
+    ap_dbd_t *dbd;
+    apr_dbd_prepared_t *stmt;
+    apr_dbd_transaction_t *txn = NULL;
+    ajwt_store_e st;
+    int rv, erv;
+
+    *pretry = 0;
+    if (store_init(&dbd, &stmt, r, L_SELECT) != APR_SUCCESS) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    rv = apr_dbd_transaction_start(dbd->driver, r->pool, dbd->handle, &txn);
+    if (rv) {
+        store_log_failure(r, dbd, "transaction start", rv);
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    st = store_rotate_txn(out, &rv, r, digest, pol);
+    if (rv) {
+        apr_dbd_transaction_mode_set(dbd->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+        *pretry = store_is_retryable(rv);
+    }
+    erv = apr_dbd_transaction_end(dbd->driver, r->pool, txn);
+    if (erv && !rv) {
+        store_log_failure(r, dbd, "transaction commit", erv);
+        *pretry = store_is_retryable(erv);
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    return rv ? AJWT_STORE_UNAVAILABLE : st;
+}
+
+ajwt_store_e ajwt_store_rotate(ajwt_store_grant_t *out, request_rec *r,
+                               const char *presented,
+                               const ajwt_store_policy_t *pol)
+{
+    const char *digest;
+    ajwt_err_t err;
+    ajwt_store_e st = AJWT_STORE_UNAVAILABLE;
+    int attempt, retry = 1;
+
+    memset(out, 0, sizeof(*out));
+    if (!ajwt_token_is_wellformed(presented)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02009)
+                      "refresh token refused: not a token of this module");
+        return AJWT_STORE_INVALID;
+    }
+    ajwt_err_clear(&err);
+    if (ajwt_token_digest(&digest, r->pool, presented, &err) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02010)
+                      "refresh token store: digest failed: %s", err.text);
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    for (attempt = 1; retry && attempt <= AJWT_ROTATE_ATTEMPTS; attempt++) {
+        st = store_rotate_once(out, &retry, r, digest, pol);
+    }
+    if (retry) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02011)
+                      "refresh token store: rotation of '%.8s' still in "
+                      "lock conflict after %d attempts", digest,
+                      AJWT_ROTATE_ATTEMPTS);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* revocation, claims, purge                                           */
+
+ajwt_store_e ajwt_store_revoke_user(request_rec *r, const char *username,
+                                    apr_int64_t now)
+{
+    const void *args[] = { &now, username };
+    int nrows;
+
+    if (store_exec(&nrows, r, L_REVOKE_USER, args) != 0) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02012)
+                  "refresh tokens of user '%s' revoked (%d rows)", username,
+                  nrows);
+    return AJWT_STORE_OK;
+}
+
+ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
+                                     const char *presented, int all,
+                                     apr_int64_t now)
+{
+    const char *digest;
+    store_row_t row;
+    ajwt_err_t err;
+    int found, nrows;
+
+    *pusername = NULL;
+    if (!ajwt_token_is_wellformed(presented)
+        || ajwt_token_digest(&digest, r->pool, presented, &err)
+               != APR_SUCCESS) {
+        return AJWT_STORE_OK; /* nothing of ours to revoke */
+    }
+    if (store_read_row(&row, &found, r, digest) != 0) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    if (!found) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02013)
+                      "logout with unknown refresh token '%.8s'", digest);
+        return AJWT_STORE_OK;
+    }
+    *pusername = row.username;
+    if (all) {
+        return ajwt_store_revoke_user(r, row.username, now);
+    }
+    {
+        const void *args[] = { &now, row.family_id };
+        if (store_exec(&nrows, r, L_REVOKE_FAMILY, args) != 0) {
+            return AJWT_STORE_UNAVAILABLE;
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02014)
+                  "refresh token family '%.8s' of user '%s' revoked "
+                  "(%d rows)", row.family_id, row.username, nrows);
+    return AJWT_STORE_OK;
+}
+
+ajwt_store_e ajwt_store_claims(apr_array_header_t **pextra, request_rec *r,
+                               const char *label, const char *username)
+{
+    apr_array_header_t *rows, *names;
+    const void *args[] = { username };
+    const char **cols;
+    int i;
+
+    *pextra = apr_array_make(r->pool, 4, sizeof(ajwt_claim_kv_t));
+    if (store_select(&rows, &names, r, label, args, 1) != 0) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    if (rows->nelts == 0) {
+        return AJWT_STORE_NO_ROW;
+    }
+    cols = APR_ARRAY_IDX(rows, 0, const char **);
+    for (i = 0; i < names->nelts; i++) {
+        ajwt_claim_kv_t *kv;
+        if (!cols[i]) {
+            continue;
+        }
+        kv = apr_array_push(*pextra);
+        kv->name = APR_ARRAY_IDX(names, i, const char *);
+        kv->value = cols[i];
+    }
+    return AJWT_STORE_OK;
+}
+
+void ajwt_store_purge(request_rec *r, apr_int64_t now)
+{
+    apr_uint32_t minute = (apr_uint32_t)(now / 60);
+    apr_uint32_t last = apr_atomic_read32(&store_last_purge);
+    apr_int64_t before = now - 60;
+    const void *args[] = { &before };
+    int nrows;
+
+    if (last == minute
+        || apr_atomic_cas32(&store_last_purge, minute, last) != last) {
+        return;
+    }
+    if (store_exec(&nrows, r, L_PURGE, args) == 0 && nrows > 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(02015)
+                      "refresh token store: purged %d expired rows", nrows);
+    }
+}

@@ -1,0 +1,123 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_store.h: the refresh-token store over mod_dbd. One table (schema in
+ * conf/schema-mysql.sql, name from AuthJWTRefreshTable) holds the SHA-256 of
+ * every refresh token with its family, user, generation and times; the token
+ * itself is never stored. Statements have fixed labels and are registered
+ * with ap_dbd_prepare at configuration time; every request uses the pooled
+ * connection of ap_dbd_acquire. Rotation (check, spend, insert successor) is
+ * one transaction with row locks, so two processes or servers can never both
+ * rotate the same token.
+ * Glue layer: APR, httpd, mod_dbd.
+ */
+#ifndef AJWT_STORE_H
+#define AJWT_STORE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "apr_tables.h"
+
+/** Outcome of a store operation; the endpoint maps it to an answer. */
+typedef enum {
+    AJWT_STORE_OK = 0,
+    AJWT_STORE_INVALID,    /* unknown, expired or revoked token: invalid_grant */
+    AJWT_STORE_REUSED,     /* spent token presented, family revoked (logged) */
+    AJWT_STORE_NO_ROW,     /* claims query returned no row: user deactivated */
+    AJWT_STORE_UNAVAILABLE /* database unreachable or failing (logged): 503 */
+} ajwt_store_e;
+
+/** Times and lifetimes for issuing and rotating, in seconds. */
+typedef struct {
+    apr_int64_t now;              /* unix seconds */
+    apr_int64_t refresh_lifetime; /* AuthJWTRefreshTokenLifetime */
+    apr_int64_t family_lifetime;  /* AuthJWTRefreshFamilyLifetime */
+    apr_int64_t reuse_interval;   /* AuthJWTRefreshReuseInterval */
+} ajwt_store_policy_t;
+
+/** A refresh token just issued (the only time its clear text exists). */
+typedef struct {
+    const char *token;      /* base64url, to hand to the client once */
+    const char *digest;     /* its SHA-256 hex (what the table holds) */
+    const char *family_id;
+    const char *username;
+    apr_int64_t generation;
+    apr_int64_t expires_at; /* unix seconds */
+} ajwt_store_grant_t;
+
+/**
+ * post_config hook, to run before mod_dbd's: register the store's statements
+ * for every server (each with its own AuthJWTRefreshTable).
+ * @return OK (also when mod_dbd is not loaded: the store is then unusable and
+ *         the endpoints answer 503).
+ */
+int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s);
+
+/**
+ * Register an AuthJWTClaimsQuery statement at configuration time under a new
+ * unique label ("ajwt_claims_<n>"), stored in *plabel.
+ * @return NULL, or an error message when mod_dbd is not loaded.
+ */
+const char *ajwt_store_register_query(cmd_parms *cmd, const char *sql,
+                                      const char **plabel);
+
+/**
+ * Start a new family for username (login): a fresh token of generation 0
+ * expiring at min(now + refresh_lifetime, now + family_lifetime).
+ * @return AJWT_STORE_OK with *out filled, or AJWT_STORE_UNAVAILABLE.
+ */
+ajwt_store_e ajwt_store_create_family(ajwt_store_grant_t *out,
+                                      request_rec *r, const char *username,
+                                      const ajwt_store_policy_t *pol);
+
+/**
+ * Rotate the presented refresh token in one transaction (retried on
+ * deadlock): a current token is spent and gets a successor; the immediate
+ * predecessor of the current token within reuse_interval of its rotation
+ * supersedes the current token with a new one; any other spent token revokes
+ * the family.
+ * @return AJWT_STORE_OK with *out filled; AJWT_STORE_INVALID (unknown,
+ *         expired, revoked); AJWT_STORE_REUSED (family revoked, logged at
+ *         WARNING); AJWT_STORE_UNAVAILABLE (logged).
+ */
+ajwt_store_e ajwt_store_rotate(ajwt_store_grant_t *out, request_rec *r,
+                               const char *presented,
+                               const ajwt_store_policy_t *pol);
+
+/**
+ * Revoke the family of the presented token, or with all set every family of
+ * its user. *pusername receives the token's user (NULL when unknown).
+ * @return AJWT_STORE_OK (also for an unknown token: nothing to revoke),
+ *         or AJWT_STORE_UNAVAILABLE.
+ */
+ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
+                                     const char *presented, int all,
+                                     apr_int64_t now);
+
+/**
+ * Revoke every family of username (logout all, deactivation, revoke handler).
+ * @return AJWT_STORE_OK or AJWT_STORE_UNAVAILABLE.
+ */
+ajwt_store_e ajwt_store_revoke_user(request_rec *r, const char *username,
+                                    apr_int64_t now);
+
+/**
+ * Run the prepared claims query labelled label with username as its one
+ * parameter; *pextra receives the first row as an array of ajwt_claim_kv_t
+ * (column name, value as text; NULL columns left out).
+ * @return AJWT_STORE_OK, AJWT_STORE_NO_ROW, or AJWT_STORE_UNAVAILABLE.
+ */
+ajwt_store_e ajwt_store_claims(apr_array_header_t **pextra, request_rec *r,
+                               const char *label, const char *username);
+
+/**
+ * Delete rows expired for more than a minute, at most 500, at most once a
+ * minute per process. Failures are logged and otherwise ignored.
+ */
+void ajwt_store_purge(request_rec *r, apr_int64_t now);
+
+#endif /* AJWT_STORE_H */
