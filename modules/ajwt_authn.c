@@ -203,7 +203,7 @@ static int verify(request_rec *r, const ajwt_dir_conf_t *dc,
                       "for %s", r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    policy.now = apr_time_sec(apr_time_now());
+    policy.now = (double)apr_time_now() / APR_USEC_PER_SEC;
     policy.leeway = ajwt_conf_leeway(dc);
     policy.iss = dc->iss;
     policy.aud = dc->aud;
@@ -360,6 +360,24 @@ int ajwt_authn_authz_forbid(request_rec *r)
     return rv;
 }
 
+/**
+ * Is name an X-JWT-Claim-* header, ignoring case and treating '_' as '-'?
+ * Back ends that fold '_' into '-' (many do) must not see a forged
+ * "X_JWT_Claim_role" either.
+ */
+static int is_claim_header(const char *name)
+{
+    apr_size_t i;
+
+    for (i = 0; i < AJWT_CLAIM_HEADER_LEN; i++) {
+        char c = name[i] == '_' ? '-' : name[i];
+        if (!c || apr_tolower(c) != apr_tolower(AJWT_CLAIM_HEADER[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /** Remove every incoming X-JWT-Claim-* header: no client may forge them. */
 static void strip_claim_headers(request_rec *r)
 {
@@ -369,8 +387,7 @@ static void strip_claim_headers(request_rec *r)
     int i;
 
     for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key && !ap_cstr_casecmpn(e[i].key, AJWT_CLAIM_HEADER,
-                                          AJWT_CLAIM_HEADER_LEN)) {
+        if (e[i].key && is_claim_header(e[i].key)) {
             if (!drop) {
                 drop = apr_array_make(r->pool, 2, sizeof(const char *));
             }

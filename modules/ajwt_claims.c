@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "apr_pools.h"
+#include "apr_lib.h"
 #include "apr_strings.h"
 #include "apr_tables.h"
 
@@ -26,13 +27,26 @@ static int is_ctl(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
-/** Does the buffer hold a control character (NUL included)? 1 if so. */
+/**
+ * Does the buffer hold a control character: C0 (NUL included), DEL, C1
+ * (U+0080-U+009F, UTF-8 C2 80..C2 9F) or the line/paragraph separators
+ * U+2028/U+2029 (E2 80 A8/A9)? 1 if so.
+ */
 static int has_ctl(const char *s, size_t len)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t i;
 
     for (i = 0; i < len; i++) {
-        if (is_ctl((unsigned char)s[i])) {
+        if (is_ctl(u[i])) {
+            return 1;
+        }
+        if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80
+            && u[i + 1] <= 0x9f) {
+            return 1;
+        }
+        if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x80
+            && (u[i + 2] == 0xa8 || u[i + 2] == 0xa9)) {
             return 1;
         }
     }
@@ -86,14 +100,14 @@ static int numeric_date(double *pval, json_object *payload, const char *name,
 /**
  * Check exp, nbf and iat against policy->now and policy->leeway. All values
  * involved are below 2^53, so the double arithmetic is exact for integers.
- * @return APR_SUCCESS, or APR_EINVAL with AJWT_E_CLAIM (exp missing),
+ * @return APR_SUCCESS, or APR_EINVAL with AJWT_E_MALFORMED (exp missing),
  *         AJWT_E_MALFORMED, AJWT_E_EXPIRED or AJWT_E_NOT_YET_VALID.
  */
 static apr_status_t check_times(json_object *payload,
                                 const ajwt_claims_policy_t *policy,
                                 ajwt_err_t *err)
 {
-    double now = (double)policy->now;
+    double now = policy->now;
     double leeway = policy->leeway > 0 ? (double)policy->leeway : 0.0;
     double v;
     int rv;
@@ -103,7 +117,7 @@ static apr_status_t check_times(json_object *payload,
         return APR_EINVAL;
     }
     if (rv == 0) {
-        return ajwt_err_set(err, AJWT_E_CLAIM, "claim exp is missing");
+        return ajwt_err_set(err, AJWT_E_MALFORMED, "claim exp is missing");
     }
     if (now - leeway >= v) {
         return ajwt_err_set(err, AJWT_E_EXPIRED, "token expired");
@@ -195,7 +209,7 @@ static apr_status_t find_user(const char **puser, json_object *payload,
  * Order: exp, nbf, iat, iss, aud, user claim.
  * @return APR_SUCCESS with *puser set; APR_EINVAL with err->code one of
  *         AJWT_E_MALFORMED (payload not an object, time claim not a number
- *         or out of range), AJWT_E_CLAIM (exp missing, bad user claim),
+ *         or out of range), AJWT_E_MALFORMED (exp missing), AJWT_E_CLAIM (bad user claim),
  *         AJWT_E_EXPIRED, AJWT_E_NOT_YET_VALID, AJWT_E_ISSUER,
  *         AJWT_E_AUDIENCE.
  */
@@ -470,6 +484,39 @@ static int name_listed(const apr_array_header_t *names, const char *name)
     return 0;
 }
 
+/** Are a and b equal ignoring ASCII case? */
+static int same_nocase(const char *a, const char *b)
+{
+    while (*a && apr_tolower(*a) == apr_tolower(*b)) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/**
+ * Remove every entry whose name equals another's ignoring case: "role" and
+ * "ROLE", or "ro-le" and "ro_le", would reach CGI as one HTTP_ variable or
+ * shadow each other, so the application could see a value that "Require
+ * jwt-claim" did not check. Neither is exported.
+ */
+static void drop_collisions(apr_array_header_t *kvs)
+{
+    ajwt_claim_kv_t *e = (ajwt_claim_kv_t *)kvs->elts;
+    int i, j, n = 0;
+
+    for (i = 0; i < kvs->nelts; i++) {
+        int clash = 0;
+        for (j = 0; j < kvs->nelts && !clash; j++) {
+            clash = (i != j && same_nocase(e[i].name, e[j].name));
+        }
+        if (!clash) {
+            e[n++] = e[i];
+        }
+    }
+    kvs->nelts = n;
+}
+
 /**
  * Flatten the top-level claims for export (see ajwt_claims.h).
  * @return an array of ajwt_claim_kv_t from p in payload order; empty when
@@ -496,6 +543,7 @@ apr_array_header_t *ajwt_claims_export(apr_pool_t *p, json_object *payload,
             APR_ARRAY_PUSH(out, ajwt_claim_kv_t) = kv;
         }
     }
+    drop_collisions(out);
     return out;
 }
 

@@ -23,7 +23,8 @@
 #define AJWT_NUMERICDATE_MAX 253402300799.0
 
 typedef struct {
-    apr_int64_t now;        /* seconds since the epoch (the injected clock) */
+    double now;             /* seconds since the epoch, with fractions
+                               (the injected clock) */
     apr_int64_t leeway;     /* seconds of clock skew allowed, >= 0 */
     const char *iss;        /* when set: "iss" required and equal */
     const char *aud;        /* when set: "aud" required, equal or containing */
@@ -67,8 +68,8 @@ int ajwt_claims_match(json_object *claim, const char *value);
  * The text of a claim for export: strings as is, numbers and booleans as
  * JSON text, arrays of scalars (string/number/boolean) joined with ',',
  * anything else (objects, mixed arrays) as compact JSON, null as "".
- * Returns NULL when the text would contain a control character (< 0x20 or
- * 0x7f), which must not be exported.
+ * Returns NULL when the text would contain a control character (C0, DEL,
+ * C1, U+2028/U+2029), which must not be exported.
  */
 const char *ajwt_claims_text(apr_pool_t *p, json_object *claim);
 
@@ -86,8 +87,9 @@ typedef struct {
 /**
  * Flatten the top-level claims for export: all of them when names is NULL,
  * else only those whose (original) names are in names (const char *).
- * Claims whose text is NULL are skipped. Returns an array of ajwt_claim_kv_t
- * in payload order.
+ * Claims whose text is NULL are skipped, and so are claims whose mapped
+ * names equal each other ignoring case ("role"/"ROLE", "a-b"/"a_b": neither
+ * is exported). Returns an array of ajwt_claim_kv_t in payload order.
  */
 apr_array_header_t *ajwt_claims_export(apr_pool_t *p, json_object *payload,
                                        const apr_array_header_t *names);

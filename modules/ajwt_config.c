@@ -241,9 +241,18 @@ static const char *read_file(cmd_parms *cmd, const char *arg, char **pbuf,
     return NULL;
 }
 
+/** Are two optional key ids equal (both absent, or the same text)? */
+static int same_kid(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
 /**
  * Add a verification key to this section; with the algorithm already known
- * in the same section, check that the key fits it now.
+ * in the same section, check that the key fits it now. The same key given
+ * twice under the same kid (typically a private key and its public half) is
+ * one key: the private one is kept, so that tokens without a kid still find
+ * exactly one key.
  */
 static const char *add_key(cmd_parms *cmd, ajwt_dir_conf_t *dc,
                            ajwt_key_t *key, int signs)
@@ -251,13 +260,20 @@ static const char *add_key(cmd_parms *cmd, ajwt_dir_conf_t *dc,
     ajwt_err_t err;
     int i;
 
-    if (key->kid) {
-        for (i = 0; dc->keys && i < dc->keys->nelts; i++) {
-            const ajwt_key_t *k = APR_ARRAY_IDX(dc->keys, i, const ajwt_key_t *);
-            if (k->kid && !strcmp(k->kid, key->kid)) {
-                return apr_psprintf(cmd->pool, "%s: key id '%s' is used twice",
-                                    cmd->cmd->name, key->kid);
+    for (i = 0; dc->keys && i < dc->keys->nelts; i++) {
+        const ajwt_key_t *k = APR_ARRAY_IDX(dc->keys, i, const ajwt_key_t *);
+        if (same_kid(k->kid, key->kid) && ajwt_key_same(k, key)) {
+            if (key->is_private || k->kty == AJWT_KTY_OCT) {
+                APR_ARRAY_IDX(dc->keys, i, const ajwt_key_t *) = key;
             }
+            if (signs) {
+                dc->signing_key = key;
+            }
+            return NULL;
+        }
+        if (key->kid && k->kid && !strcmp(k->kid, key->kid)) {
+            return apr_psprintf(cmd->pool, "%s: key id '%s' is used twice",
+                                cmd->cmd->name, key->kid);
         }
     }
     if (dc->alg != AJWT_UNSET
@@ -306,6 +322,17 @@ static const char *set_alg(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+/** Does a secret look like PEM text ("-----BEGIN" after blanks)? */
+static int looks_like_pem(const unsigned char *b, apr_size_t len)
+{
+    apr_size_t i = 0;
+
+    while (i < len && apr_isspace(b[i])) {
+        i++;
+    }
+    return len - i >= 10 && !memcmp(b + i, "-----BEGIN", 10);
+}
+
 static const char *secret_key(cmd_parms *cmd, ajwt_dir_conf_t *dc,
                               const unsigned char *bytes, apr_size_t len,
                               const char *what)
@@ -313,6 +340,13 @@ static const char *secret_key(cmd_parms *cmd, ajwt_dir_conf_t *dc,
     ajwt_key_t *key;
     ajwt_err_t err;
 
+    if (looks_like_pem(bytes, len)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: %s holds a PEM key, not an HMAC secret (use "
+                            "AuthJWTSignaturePublicKeyFile with RS/PS/ES/EdDSA; "
+                            "an HMAC secret made of a public key is public)",
+                            cmd->cmd->name, what);
+    }
     if (len < AJWT_MIN_SECRET) {
         return apr_psprintf(cmd->pool,
                             "%s: the secret is %" APR_SIZE_T_FMT " bytes; HMAC "

@@ -17,6 +17,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -352,4 +353,16 @@ apr_status_t ajwt_key_fits(const ajwt_key_t *key, ajwt_alg_e alg,
         return APR_SUCCESS;
     }
     return ajwt_err_set(err, AJWT_E_KEY, "unknown key type");
+}
+
+int ajwt_key_same(const ajwt_key_t *a, const ajwt_key_t *b)
+{
+    if (a->kty != b->kty) {
+        return 0;
+    }
+    if (a->kty == AJWT_KTY_OCT) {
+        return a->secret_len == b->secret_len
+               && CRYPTO_memcmp(a->secret, b->secret, a->secret_len) == 0;
+    }
+    return a->pkey && b->pkey && EVP_PKEY_eq(a->pkey, b->pkey) == 1;
 }

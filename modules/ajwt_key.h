@@ -109,4 +109,10 @@ apr_status_t ajwt_key_from_pem(ajwt_key_t **pkey, apr_pool_t *p,
 apr_status_t ajwt_key_fits(const ajwt_key_t *key, ajwt_alg_e alg,
                            ajwt_err_t *err);
 
+/**
+ * Do a and b hold the same key material (the same secret, or the same public
+ * key, whether or not either also holds the private half)? kid is ignored.
+ */
+int ajwt_key_same(const ajwt_key_t *a, const ajwt_key_t *b);
+
 #endif /* AJWT_KEY_H */

@@ -115,8 +115,8 @@ END_TEST
 
 START_TEST(test_exp_missing)
 {
-    ck_assert_int_eq(run_t("\"nbf\":1", NOW, 0), AJWT_E_CLAIM);
-    ck_assert_int_eq(run_t("\"iat\":1", NOW, 1000), AJWT_E_CLAIM);
+    ck_assert_int_eq(run_t("\"nbf\":1", NOW, 0), AJWT_E_MALFORMED);
+    ck_assert_int_eq(run_t("\"iat\":1", NOW, 1000), AJWT_E_MALFORMED);
 }
 END_TEST
 
@@ -427,7 +427,11 @@ START_TEST(test_text_control_chars)
     ck_assert_ptr_null(text_of("{\"v\":\"del\\u007f\"}"));
     ck_assert_ptr_null(text_of("{\"v\":\"nul\\u0000after\"}"));
     ck_assert_ptr_null(text_of("{\"v\":[\"ok\",\"bad\\n\"]}"));
-    ck_assert_ptr_nonnull(text_of("{\"v\":\"\\u0080 is not ASCII DEL\"}"));
+    ck_assert_ptr_null(text_of("{\"v\":\"C1 \\u0085 next line\"}"));
+    ck_assert_ptr_null(text_of("{\"v\":\"C1 \\u009f\"}"));
+    ck_assert_ptr_null(text_of("{\"v\":\"line \\u2028 separator\"}"));
+    ck_assert_ptr_null(text_of("{\"v\":\"para \\u2029 separator\"}"));
+    ck_assert_ptr_nonnull(text_of("{\"v\":\"caf\\u00e9 \\u00a0 \\u2027\"}"));
 }
 END_TEST
 
@@ -473,6 +477,20 @@ START_TEST(test_export_all)
     ck_assert_str_eq(kv_at(a, 4)->value, "");
     ck_assert_str_eq(kv_at(a, 5)->name, "ok");
     ck_assert_str_eq(kv_at(a, 5)->value, "true");
+}
+END_TEST
+
+START_TEST(test_export_collisions)
+{
+    json_object *p = js("{\"sub\":\"alice\",\"role\":\"user\","
+                        "\"ROLE\":\"admin\",\"ro-le\":1,\"ro_le\":2,"
+                        "\"ok\":true}");
+    apr_array_header_t *a = ajwt_claims_export(ajwt_test_pool, p, NULL);
+
+    /* role/ROLE and ro-le/ro_le clash: none of the four is exported */
+    ck_assert_int_eq(a->nelts, 2);
+    ck_assert_str_eq(kv_at(a, 0)->name, "sub");
+    ck_assert_str_eq(kv_at(a, 1)->name, "ok");
 }
 END_TEST
 
@@ -635,6 +653,7 @@ TCase *ajwt_claims_tcase(void)
     tcase_add_test(tc, test_text_control_chars);
     tcase_add_test(tc, test_env_name);
     tcase_add_test(tc, test_export_all);
+    tcase_add_test(tc, test_export_collisions);
     tcase_add_test(tc, test_export_filtered);
     tcase_add_test(tc, test_build);
     tcase_add_test(tc, test_build_minimal);

@@ -415,6 +415,31 @@ START_TEST(test_pool_cleanup)
 }
 END_TEST
 
+START_TEST(test_same)
+{
+    ajwt_key_t *priv = ajwt_test_key("P-256", 1, NULL);
+    ajwt_key_t *pub = ajwt_test_key("P-256", 0, "k1");
+    ajwt_key_t *other = ajwt_test_key("P-256b", 0, NULL);
+    ajwt_key_t *s1, *s2, *s3;
+    static const unsigned char a[32] = "0123456789abcdef0123456789abcdef";
+    static const unsigned char b[32] = "0123456789abcdef0123456789abcdeF";
+
+    ck_assert_int_eq(ajwt_key_same(priv, pub), 1); /* kid is not material */
+    ck_assert_int_eq(ajwt_key_same(pub, priv), 1);
+    ck_assert_int_eq(ajwt_key_same(pub, other), 0);
+    ck_assert_int_eq(ajwt_key_same(pub, ajwt_test_key("RSA2048", 0, NULL)), 0);
+    ck_assert_int_eq(ajwt_key_from_secret(&s1, ajwt_test_pool, a, 32, NULL, NULL),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ajwt_key_from_secret(&s2, ajwt_test_pool, a, 32, "x", NULL),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ajwt_key_from_secret(&s3, ajwt_test_pool, b, 32, NULL, NULL),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ajwt_key_same(s1, s2), 1);
+    ck_assert_int_eq(ajwt_key_same(s1, s3), 0);
+    ck_assert_int_eq(ajwt_key_same(s1, pub), 0);
+}
+END_TEST
+
 TCase *ajwt_key_tcase(void)
 {
     TCase *tc = tcase_create("key");
@@ -432,5 +457,6 @@ TCase *ajwt_key_tcase(void)
     tcase_add_test(tc, test_pem_wrong_kind);
     tcase_add_test(tc, test_fits_matrix);
     tcase_add_test(tc, test_pool_cleanup);
+    tcase_add_test(tc, test_same);
     return tc;
 }
