@@ -47,6 +47,13 @@ check: check-tools unit
 integration: all
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
+# The integration suite with every httpd under valgrind memcheck; fails on
+# any invalid read/write or use of uninitialised memory in any process.
+valgrind: all
+	rm -rf tests/gen/valgrind
+	AJWT_VALGRIND=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration || true
+	./tests/tools/valgrind-check.sh tests/gen/valgrind
+
 # Everything CI runs: dependencies, build, source checks, unit, integration.
 test: deps
 	$(MAKE) all
@@ -71,7 +78,7 @@ help:
 	@echo "make test       install deps (root), build, unit + integration tests"
 	@echo "make demo       run a private Apache + MariaDB demo on 127.0.0.1:8080"
 	@echo "make install    install the module with apxs -i"
-	@echo "make unit | unit-asan | integration | check | clean"
+	@echo "make unit | unit-asan | integration | valgrind | check | clean"
 
-.PHONY: all deps unit unit-asan check check-tools integration test demo install \
+.PHONY: valgrind all deps unit unit-asan check check-tools integration test demo install \
         format-check clean help

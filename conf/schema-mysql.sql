@@ -23,6 +23,19 @@
 -- Rows expired for more than a minute are deleted by the module itself (at
 -- most once a minute per server process, 500 rows at a time): no cron job
 -- is needed.
+--
+-- Every row carries the context its family was issued for: the SHA-256 hex
+-- of "<AuthJWTIss>\n<AuthJWTAud>" of the login endpoint (empty strings for
+-- unset ones). A refresh or logout endpoint only honours tokens of its own
+-- context, so a token from /auth/login (aud "app") cannot be exchanged at a
+-- refresh endpoint issuing tokens for another audience.
+--
+-- Upgrading a table made before the context column existed (its tokens
+-- then match no context: their users log in again):
+--
+--   ALTER TABLE auth_jwt_refresh_token
+--       ADD COLUMN context CHAR(64) CHARACTER SET ascii COLLATE ascii_bin
+--       NOT NULL DEFAULT '' AFTER username;
 
 CREATE TABLE IF NOT EXISTS auth_jwt_refresh_token (
     token_hash        CHAR(64)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -31,6 +44,8 @@ CREATE TABLE IF NOT EXISTS auth_jwt_refresh_token (
     -- tells the immediate predecessor of the live token from its siblings
     parent_hash       CHAR(64)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
     username          VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    -- SHA-256 hex of the issuing context's "iss\naud"
+    context           CHAR(64)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     generation        INT UNSIGNED NOT NULL,
     created_at        BIGINT       NOT NULL,
     expires_at        BIGINT       NOT NULL,
@@ -64,6 +79,11 @@ CREATE TABLE IF NOT EXISTS auth_jwt_refresh_token (
 -- refresh tokens: set active = 0 to deactivate a user):
 --
 --   AuthJWTClaimsQuery "SELECT role, email FROM users WHERE username = %s AND active = 1"
+--
+-- A column named sub becomes the token's subject and the refresh family's
+-- user, so a case-insensitive lookup can return the stored spelling:
+--
+--   AuthJWTClaimsQuery "SELECT username AS sub, role FROM users WHERE username = %s AND active = 1"
 
 CREATE TABLE IF NOT EXISTS users (
     username  VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,

@@ -9,6 +9,7 @@
  */
 
 #include "apr_buckets.h"
+#include "apr_hash.h"
 #include "apr_strings.h"
 
 #include "httpd.h"
@@ -25,47 +26,96 @@
 typedef enum { BODY_FORM = 1, BODY_JSON } body_type_e;
 
 /**
- * Is s (len bytes) well-formed UTF-8 (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF) without NUL bytes?
+ * Decode the UTF-8 sequence at s[i] (len bytes in all) into *pcp and
+ * advance *pi past it. Well-formed means RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF.
+ * @return 1, or 0 for an ill-formed or truncated sequence.
+ */
+static int body_utf8_next(unsigned long *pcp, apr_size_t *pi,
+                          const unsigned char *s, apr_size_t len)
+{
+    apr_size_t i = *pi, n, k;
+    unsigned char c = s[i];
+    unsigned long cp;
+
+    if (c < 0x80) {
+        *pcp = c;
+        *pi = i + 1;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+    else {
+        return 0;
+    }
+    if (len - i <= n) {
+        return 0;
+    }
+    for (k = 1; k <= n; k++) {
+        if ((s[i + k] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
+        || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    *pcp = cp;
+    *pi = i + n + 1;
+    return 1;
+}
+
+/**
+ * Is s (len bytes) well-formed UTF-8 (see body_utf8_next) without NUL
+ * bytes?
  */
 static int body_utf8_ok(const unsigned char *s, apr_size_t len)
 {
     apr_size_t i = 0;
+    unsigned long cp;
 
     while (i < len) {
-        unsigned char c = s[i];
-        apr_size_t n, k;
-        unsigned long cp;
-
-        if (c == 0) {
+        if (!body_utf8_next(&cp, &i, s, len) || cp == 0) {
             return 0;
         }
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-        else {
-            return 0;
-        }
-        if (len - i <= n) {
-            return 0;
-        }
-        for (k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) {
-                return 0;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
-            || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            return 0;
-        }
-        i += n + 1;
     }
     return 1;
+}
+
+/** Is cp a control character (C0, DEL, C1)? */
+static int body_is_control(unsigned long cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+/** Is cp Unicode White_Space (controls aside, which are refused anyway)? */
+static int body_is_space(unsigned long cp)
+{
+    return cp == 0x20 || cp == 0xA0 || cp == 0x1680
+           || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028
+           || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+int ajwt_body_name_ok(const char *name)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    apr_size_t len = strlen(name), i = 0;
+    unsigned long cp = 0;
+    int first = 1;
+
+    if (len == 0) {
+        return 0;
+    }
+    while (i < len) {
+        if (!body_utf8_next(&cp, &i, s, len) || body_is_control(cp)
+            || (first && body_is_space(cp))) {
+            return 0;
+        }
+        first = 0;
+    }
+    return !body_is_space(cp); /* cp is the last code point */
 }
 
 /** The body type named by a Content-Type value (parameters ignored), or 0. */
@@ -147,8 +197,24 @@ static int body_read_raw(char **pbuf, apr_size_t *plen, request_rec *r)
     return OK;
 }
 
+/**
+ * Add name = value to h unless the exact name is already there (names are
+ * compared case-sensitively, as OAuth 2.0 parameters are).
+ * @return OK, or HTTP_BAD_REQUEST with *preason set for a duplicate.
+ */
+static int body_add(apr_hash_t *h, const char **preason, const char *name,
+                    const char *value)
+{
+    if (apr_hash_get(h, name, APR_HASH_KEY_STRING)) {
+        *preason = "duplicated field";
+        return HTTP_BAD_REQUEST;
+    }
+    apr_hash_set(h, name, APR_HASH_KEY_STRING, value);
+    return OK;
+}
+
 /** Parse a urlencoded form into fields. */
-static int body_parse_form(apr_table_t *fields, const char **preason,
+static int body_parse_form(apr_hash_t *fields, const char **preason,
                            char *buf, apr_size_t len)
 {
     char *pair, *state = NULL;
@@ -175,11 +241,9 @@ static int body_parse_form(apr_table_t *fields, const char **preason,
             *preason = "form field is not valid UTF-8";
             return HTTP_BAD_REQUEST;
         }
-        if (apr_table_get(fields, pair)) {
-            *preason = "duplicated field";
+        if (body_add(fields, preason, pair, value) != OK) {
             return HTTP_BAD_REQUEST;
         }
-        apr_table_setn(fields, pair, value);
     }
     return OK;
 }
@@ -199,18 +263,33 @@ static int body_parse_json(ajwt_body_t *body, const char **preason,
         *preason = "malformed JSON body";
         return HTTP_BAD_REQUEST;
     }
+    /* The scanner has refused duplicate member names (exact comparison),
+     * \u0000 and invalid UTF-8; a string and a boolean of one name cannot
+     * both exist, but body_add checks across the two maps anyway. */
     json_object_object_foreach(obj, name, val) {
+        const char *key = apr_pstrdup(r->pool, name);
+        int rc;
+
+        if (apr_hash_get(body->fields, key, APR_HASH_KEY_STRING)
+            || apr_hash_get(body->flags, key, APR_HASH_KEY_STRING)) {
+            *preason = "duplicated field";
+            return HTTP_BAD_REQUEST;
+        }
         switch (json_object_get_type(val)) {
         case json_type_string:
-            apr_table_set(body->fields, name, json_object_get_string(val));
+            rc = body_add(body->fields, preason, key,
+                          apr_pstrdup(r->pool, json_object_get_string(val)));
             break;
         case json_type_boolean:
-            apr_table_set(body->flags, name,
+            rc = body_add(body->flags, preason, key,
                           json_object_get_boolean(val) ? "true" : "false");
             break;
         default:
             *preason = "every field must be a string";
             return HTTP_BAD_REQUEST;
+        }
+        if (rc != OK) {
+            return rc;
         }
     }
     return OK;
@@ -235,8 +314,8 @@ int ajwt_body_read(ajwt_body_t **pbody, const char **preason, request_rec *r)
         return HTTP_BAD_REQUEST;
     }
     body = apr_pcalloc(r->pool, sizeof(*body));
-    body->fields = apr_table_make(r->pool, 4);
-    body->flags = apr_table_make(r->pool, 1);
+    body->fields = apr_hash_make(r->pool);
+    body->flags = apr_hash_make(r->pool);
     rc = (type == BODY_FORM)
              ? body_parse_form(body->fields, preason, buf, len)
              : body_parse_json(body, preason, r, buf, len);
@@ -249,20 +328,20 @@ int ajwt_body_read(ajwt_body_t **pbody, const char **preason, request_rec *r)
 int ajwt_body_get(const char **pvalue, const ajwt_body_t *body,
                   const char *name)
 {
-    *pvalue = apr_table_get(body->fields, name);
+    *pvalue = apr_hash_get(body->fields, name, APR_HASH_KEY_STRING);
     if (*pvalue) {
         return 1;
     }
-    return apr_table_get(body->flags, name) ? -1 : 0;
+    return apr_hash_get(body->flags, name, APR_HASH_KEY_STRING) ? -1 : 0;
 }
 
 int ajwt_body_flag(int *pflag, const ajwt_body_t *body, const char *name)
 {
-    const char *v = apr_table_get(body->flags, name);
+    const char *v = apr_hash_get(body->flags, name, APR_HASH_KEY_STRING);
 
     *pflag = 0;
     if (!v) {
-        v = apr_table_get(body->fields, name);
+        v = apr_hash_get(body->fields, name, APR_HASH_KEY_STRING);
     }
     if (!v) {
         return 0;

@@ -8,23 +8,24 @@
  * endpoints: read with a hard cap (Content-Length and chunked alike, never
  * buffering more than the cap), then parsed as
  * application/x-www-form-urlencoded or as a JSON object of strings (JSON
- * booleans are kept apart, for flags such as "all"). Duplicated fields, NUL
- * bytes and invalid UTF-8 are refused.
+ * booleans are kept apart, for flags such as "all"). Field names compare
+ * exactly (case-sensitively: "Username" is not "username"); a name given
+ * twice, NUL bytes and invalid UTF-8 are refused.
  * Glue layer: APR, httpd, json-c.
  */
 #ifndef AJWT_BODY_H
 #define AJWT_BODY_H
 
 #include "httpd.h"
-#include "apr_tables.h"
+#include "apr_hash.h"
 
 /** Largest accepted request body, in bytes. */
 #define AJWT_BODY_MAX 8192
 
 /** A parsed endpoint body. */
 typedef struct {
-    apr_table_t *fields; /* name -> string value, each name at most once */
-    apr_table_t *flags;  /* JSON booleans: name -> "true" / "false" */
+    apr_hash_t *fields; /* name -> string value, each exact name once */
+    apr_hash_t *flags;  /* JSON booleans: name -> "true" / "false" */
 } ajwt_body_t;
 
 /**
@@ -51,5 +52,15 @@ int ajwt_body_get(const char **pvalue, const ajwt_body_t *body,
  *         value.
  */
 int ajwt_body_flag(int *pflag, const ajwt_body_t *body, const char *name);
+
+/**
+ * Is name acceptable as a login name: not empty, well-formed UTF-8, no
+ * control character (C0, DEL, C1), no leading or trailing white space
+ * (Unicode White_Space)? Databases that ignore trailing spaces in
+ * comparisons would otherwise let "mallory " log in as a second spelling
+ * of "mallory".
+ * @return 1 or 0.
+ */
+int ajwt_body_name_ok(const char *name);
 
 #endif /* AJWT_BODY_H */

@@ -12,6 +12,7 @@
  * Glue layer: APR, httpd.
  */
 
+#include "apr_atomic.h"
 #include "apr_md5.h" /* apr_password_validate */
 #include "apr_strings.h"
 #include "apr_time.h"
@@ -27,15 +28,26 @@
 
 #include "ajwt_private.h"
 #include "ajwt_config.h"
+#include "ajwt_claims.h"
 #include "ajwt_body.h"
 #include "ajwt_issue.h"
 #include "ajwt_store.h"
 #include "ajwt_endpoint.h"
 
 /* A bcrypt hash of a fixed throw-away password (htpasswd's default cost),
- * checked for unknown users so that they take as long as known ones. */
+ * checked for unknown users; the rest of the time a known user's check
+ * takes is slept (endpoint_check_us), so that both answer alike. */
 static const char endpoint_dummy_hash[] =
     "$2y$05$8mCFkh7MT8TKzQRk0hK/P.opFY7uR4EGsDI7ER1FnO1HIoxlUBPd.";
+
+/* Per process: moving average (weight 1/8) of how long the providers took,
+ * in microseconds, to answer AUTH_GRANTED or AUTH_DENIED for a known user.
+ * Updated and read without locks: a lost update between two threads only
+ * skews one sample, which is harmless. */
+static apr_uint32_t endpoint_check_us;
+
+/* Longest sleep that pads an unknown user's answer. */
+#define AJWT_PAD_MAX_US 2000000
 
 /* Fixed answer texts: every refused login looks the same. */
 #define BAD_LOGIN "invalid username or password"
@@ -50,14 +62,21 @@ static apr_int64_t endpoint_now(void)
     return (apr_int64_t)apr_time_sec(apr_time_now());
 }
 
-/** The store policy of dc at now. */
-static void endpoint_policy(ajwt_store_policy_t *pol,
-                            const ajwt_dir_conf_t *dc, apr_int64_t now)
+/**
+ * The store policy of dc at now, with the context binding of dc's issuer
+ * and audience.
+ * @return OK, or HTTP_INTERNAL_SERVER_ERROR (logged) when the binding
+ *         cannot be computed.
+ */
+static int endpoint_policy(ajwt_store_policy_t *pol, request_rec *r,
+                           const ajwt_dir_conf_t *dc, apr_int64_t now)
 {
     pol->now = now;
     pol->refresh_lifetime = ajwt_conf_refresh_lifetime(dc);
     pol->family_lifetime = ajwt_conf_family_lifetime(dc);
     pol->reuse_interval = ajwt_conf_reuse_interval(dc);
+    pol->context = ajwt_store_context(r, dc->iss, dc->aud);
+    return pol->context ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
 /** Answer for a store failure (already logged). */
@@ -66,6 +85,14 @@ static int endpoint_unavailable(request_rec *r)
     return ajwt_issue_send_error(r, HTTP_SERVICE_UNAVAILABLE,
                                  "temporarily_unavailable",
                                  "the token store is unavailable, retry later");
+}
+
+/** Answer for an internal failure (already logged). */
+static int endpoint_server_error(request_rec *r)
+{
+    return ajwt_issue_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                 "server_error",
+                                 "the request could not be processed");
 }
 
 /**
@@ -88,9 +115,42 @@ static int endpoint_field(const char **pvalue, request_rec *r,
     return DONE;
 }
 
+/** Fold one known user's check time (since start) into the estimate. */
+static void endpoint_learn(apr_time_t start)
+{
+    apr_time_t took = apr_time_now() - start;
+    apr_uint32_t old = apr_atomic_read32(&endpoint_check_us);
+    apr_uint32_t sample;
+
+    if (took < 0) {
+        return; /* the clock stepped back */
+    }
+    sample = took > AJWT_PAD_MAX_US ? AJWT_PAD_MAX_US : (apr_uint32_t)took;
+    apr_atomic_set32(&endpoint_check_us,
+                     old ? old - old / 8 + sample / 8 : sample);
+}
+
+/**
+ * Make an answer that found no user take as long as a known user's check:
+ * one bcrypt check of a throw-away hash, then sleep the rest of the
+ * estimate (at most AJWT_PAD_MAX_US) since start.
+ */
+static void endpoint_pad(const char *password, apr_time_t start)
+{
+    apr_time_t left;
+
+    (void)apr_password_validate(password, endpoint_dummy_hash);
+    left = (apr_time_t)apr_atomic_read32(&endpoint_check_us)
+           - (apr_time_now() - start);
+    if (left > 0) {
+        apr_sleep(left > AJWT_PAD_MAX_US ? AJWT_PAD_MAX_US : left);
+    }
+}
+
 /**
  * Check user's password through the configured authn providers (default:
- * "file"), as mod_auth_basic does. An unknown user costs one bcrypt check.
+ * "file"), as mod_auth_basic does. A known user's verdict teaches the
+ * per-process time estimate; an unknown user is padded to it.
  * @return the provider's verdict: AUTH_GRANTED, AUTH_DENIED,
  *         AUTH_USER_NOT_FOUND or AUTH_GENERAL_ERROR (logged).
  */
@@ -102,6 +162,7 @@ static authn_status endpoint_check_password(request_rec *r,
     ajwt_provider_t fallback;
     const ajwt_provider_t *p = dc->providers;
     authn_status st = AUTH_USER_NOT_FOUND;
+    apr_time_t start = apr_time_now();
 
     if (!p) {
         fallback.name = "file";
@@ -128,8 +189,11 @@ static authn_status endpoint_check_password(request_rec *r,
             break;
         }
     }
-    if (st == AUTH_USER_NOT_FOUND) {
-        (void)apr_password_validate(password, endpoint_dummy_hash);
+    if (st == AUTH_GRANTED || st == AUTH_DENIED) {
+        endpoint_learn(start);
+    }
+    else if (st == AUTH_USER_NOT_FOUND) {
+        endpoint_pad(password, start);
     }
     else if (st == AUTH_GENERAL_ERROR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02201)
@@ -140,22 +204,58 @@ static authn_status endpoint_check_password(request_rec *r,
 }
 
 /**
+ * The value of a column named "sub" among the claims query's columns, or
+ * NULL: the subject as the database spells it (an empty value counts as no
+ * row: *pbad is set).
+ */
+static const char *endpoint_claims_sub(int *pbad,
+                                       const apr_array_header_t *extra)
+{
+    int i;
+
+    *pbad = 0;
+    for (i = 0; extra && i < extra->nelts; i++) {
+        const ajwt_claim_kv_t *kv = &APR_ARRAY_IDX(extra, i, ajwt_claim_kv_t);
+        if (!strcmp(kv->name, "sub")) {
+            *pbad = (kv->value[0] == '\0');
+            return *pbad ? NULL : kv->value;
+        }
+    }
+    return NULL;
+}
+
+/**
  * Run the claims query (when configured) for user. No row means the user is
- * deactivated: every family of the user is revoked.
+ * deactivated: every family of the user is revoked. A column "sub" names
+ * the user's canonical spelling, stored in *psub (else *psub = user).
  * @return AJWT_STORE_OK (*pextra set, NULL without a query),
  *         AJWT_STORE_NO_ROW, or AJWT_STORE_UNAVAILABLE.
  */
 static ajwt_store_e endpoint_claims(apr_array_header_t **pextra,
-                                    request_rec *r, const ajwt_dir_conf_t *dc,
+                                    const char **psub, request_rec *r,
+                                    const ajwt_dir_conf_t *dc,
                                     const char *user, apr_int64_t now)
 {
     ajwt_store_e st;
+    const char *sub = NULL;
+    int bad = 0;
 
     *pextra = NULL;
+    *psub = user;
     if (!dc->claims_query_label) {
         return AJWT_STORE_OK;
     }
     st = ajwt_store_claims(pextra, r, dc->claims_query_label, user);
+    if (st == AJWT_STORE_OK) {
+        sub = endpoint_claims_sub(&bad, *pextra);
+        if (bad) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02210)
+                          "AuthJWTClaimsQuery returned an empty 'sub' for "
+                          "user '%s': treated as no row", user);
+            st = AJWT_STORE_NO_ROW;
+        }
+        *psub = sub ? sub : user;
+    }
     if (st == AJWT_STORE_NO_ROW
         && ajwt_store_revoke_user(r, user, now) != AJWT_STORE_OK) {
         return AJWT_STORE_UNAVAILABLE;
@@ -163,15 +263,15 @@ static ajwt_store_e endpoint_claims(apr_array_header_t **pextra,
     return st;
 }
 
-/** Sign the access token for g's user and send the token answer. */
+/** Sign the access token for sub and send the token answer with g. */
 static int endpoint_send_grant(request_rec *r, const ajwt_dir_conf_t *dc,
-                               const ajwt_store_grant_t *g,
+                               const ajwt_store_grant_t *g, const char *sub,
                                const apr_array_header_t *extra,
                                apr_int64_t now)
 {
     const char *access;
 
-    if (ajwt_issue_access(&access, r, dc, g->username, extra, now) != OK) {
+    if (ajwt_issue_access(&access, r, dc, sub, extra, now) != OK) {
         return ajwt_issue_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
                                      "server_error",
                                      "the token could not be issued");
@@ -203,23 +303,25 @@ static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
     ajwt_store_policy_t pol;
     ajwt_store_grant_t g;
     apr_array_header_t *extra;
-    const char *presented;
+    const char *presented, *sub;
 
     if (endpoint_field(&presented, r, body, "refresh_token") != OK
         || endpoint_can_sign(r, dc) != OK) {
         return OK;
     }
-    endpoint_policy(&pol, dc, endpoint_now());
+    if (endpoint_policy(&pol, r, dc, endpoint_now()) != OK) {
+        return endpoint_server_error(r);
+    }
     switch (ajwt_store_rotate(&g, r, presented, &pol)) {
     case AJWT_STORE_OK:
         break;
     case AJWT_STORE_UNAVAILABLE:
         return endpoint_unavailable(r);
-    default: /* invalid, reused (both logged) */
+    default: /* invalid, reused, another context (all logged) */
         return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
                                      BAD_REFRESH);
     }
-    switch (endpoint_claims(&extra, r, dc, g.username, pol.now)) {
+    switch (endpoint_claims(&extra, &sub, r, dc, g.username, pol.now)) {
     case AJWT_STORE_OK:
         break;
     case AJWT_STORE_NO_ROW:
@@ -231,12 +333,12 @@ static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
     default:
         return endpoint_unavailable(r);
     }
-    r->user = apr_pstrdup(r->pool, g.username);
+    r->user = apr_pstrdup(r->pool, sub);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02204)
                   "refresh token rotated for user '%s', family '%.8s', "
-                  "generation %" APR_INT64_T_FMT, g.username, g.family_id,
+                  "generation %" APR_INT64_T_FMT, sub, g.family_id,
                   g.generation);
-    return endpoint_send_grant(r, dc, &g, extra, pol.now);
+    return endpoint_send_grant(r, dc, &g, sub, extra, pol.now);
 }
 
 /** A refused login: log why (never the password), answer invalid_grant. */
@@ -257,7 +359,14 @@ static int endpoint_password_grant(request_rec *r, const ajwt_dir_conf_t *dc,
     ajwt_store_policy_t pol;
     ajwt_store_grant_t g;
     apr_array_header_t *extra;
+    const char *sub;
 
+    if (!ajwt_body_name_ok(user)) {
+        /* never asked of a provider: "mallory " must not be a second
+         * spelling of "mallory" (MariaDB ignores trailing spaces) */
+        endpoint_pad(password, apr_time_now());
+        return endpoint_login_refused(r, user, "not a canonical user name");
+    }
     switch (endpoint_check_password(r, dc, user, password)) {
     case AUTH_GRANTED:
         break;
@@ -270,8 +379,10 @@ static int endpoint_password_grant(request_rec *r, const ajwt_dir_conf_t *dc,
                                      "temporarily_unavailable",
                                      "the password could not be checked");
     }
-    endpoint_policy(&pol, dc, endpoint_now());
-    switch (endpoint_claims(&extra, r, dc, user, pol.now)) {
+    if (endpoint_policy(&pol, r, dc, endpoint_now()) != OK) {
+        return endpoint_server_error(r);
+    }
+    switch (endpoint_claims(&extra, &sub, r, dc, user, pol.now)) {
     case AJWT_STORE_OK:
         break;
     case AJWT_STORE_NO_ROW:
@@ -279,14 +390,14 @@ static int endpoint_password_grant(request_rec *r, const ajwt_dir_conf_t *dc,
     default:
         return endpoint_unavailable(r);
     }
-    if (ajwt_store_create_family(&g, r, user, &pol) != AJWT_STORE_OK) {
+    if (ajwt_store_create_family(&g, r, sub, &pol) != AJWT_STORE_OK) {
         return endpoint_unavailable(r);
     }
-    r->user = apr_pstrdup(r->pool, user);
+    r->user = apr_pstrdup(r->pool, sub);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02206)
-                  "login of user '%s', new family '%.8s', client %s", user,
+                  "login of user '%s', new family '%.8s', client %s", sub,
                   g.family_id, r->useragent_ip);
-    return endpoint_send_grant(r, dc, &g, extra, pol.now);
+    return endpoint_send_grant(r, dc, &g, sub, extra, pol.now);
 }
 
 /**
@@ -358,6 +469,7 @@ static int endpoint_refresh(request_rec *r, const ajwt_dir_conf_t *dc,
 static int endpoint_logout(request_rec *r, const ajwt_dir_conf_t *dc,
                            const ajwt_body_t *body)
 {
+    ajwt_store_policy_t pol;
     const char *presented, *user;
     int all;
 
@@ -368,7 +480,10 @@ static int endpoint_logout(request_rec *r, const ajwt_dir_conf_t *dc,
         return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                                      "field 'all' must be true or false");
     }
-    if (ajwt_store_revoke_token(&user, r, presented, all, endpoint_now())
+    if (endpoint_policy(&pol, r, dc, endpoint_now()) != OK) {
+        return endpoint_server_error(r);
+    }
+    if (ajwt_store_revoke_token(&user, r, presented, all, &pol)
         != AJWT_STORE_OK) {
         return endpoint_unavailable(r);
     }
@@ -381,6 +496,16 @@ static int endpoint_revoke(request_rec *r, const ajwt_dir_conf_t *dc,
 {
     const char *user;
 
+    if (!r->user) {
+        /* no authentication ran here: this would let anyone log anyone
+         * out, so refuse rather than trust the location to be private */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02211)
+                      "the jwt-revoke-handler location needs "
+                      "authentication (e.g. AuthType JWT and Require "
+                      "jwt-claim role admin); request refused: %s", r->uri);
+        return ajwt_issue_send_error(r, HTTP_FORBIDDEN, "access_denied",
+                                     "authentication required");
+    }
     if (endpoint_field(&user, r, body, "username") != OK) {
         return OK;
     }

@@ -9,6 +9,16 @@
  * is the table name, validated by AuthJWTRefreshTable as [A-Za-z0-9_]{1,64},
  * and only at configuration time. Times are unix seconds; 0 in used_at or
  * revoked_at means "not spent" / "not revoked".
+ *
+ * Labels: mod_dbd shares the main server's statement table with every
+ * virtual host that has no DBD configuration of its own, and warns about
+ * (AH02653) any label registered twice. So each statement is registered
+ * once, on the main server, for the main server's AuthJWTRefreshTable,
+ * under its fixed label. A server whose table differs uses the
+ * table-qualified label "<label>@<table>", which is never registered but
+ * prepared on first use on each connection (store_prepare_now); a virtual
+ * host with its own DBDriver/DBDParams prepares the fixed labels the same
+ * way.
  * Glue layer: APR, httpd, mod_dbd.
  */
 
@@ -21,6 +31,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "http_main.h"
 
 #include "apr_dbd.h"
 #include "mod_dbd.h"
@@ -45,11 +56,11 @@ static const struct {
     const char *sql;
 } store_sql[] = {
     { L_INSERT, "INSERT INTO @T (token_hash, family_id, parent_hash,"
-                " username, generation, created_at, expires_at,"
+                " username, context, generation, created_at, expires_at,"
                 " family_expires_at)"
-                " VALUES (%s, %s, %s, %s, %lld, %lld, %lld, %lld)" },
+                " VALUES (%s, %s, %s, %s, %s, %lld, %lld, %lld, %lld)" },
     { L_SELECT, "SELECT family_id, username, generation, expires_at,"
-                " family_expires_at, used_at, revoked_at FROM @T"
+                " family_expires_at, used_at, revoked_at, context FROM @T"
                 " WHERE token_hash = %s FOR UPDATE" },
     { L_CURRENT, "SELECT token_hash, parent_hash FROM @T WHERE family_id = %s"
                  " AND used_at = 0 AND revoked_at = 0 FOR UPDATE" },
@@ -71,7 +82,12 @@ static const struct {
 #define AJWT_CR_NO_PREPARE_STMT 2030
 
 /* Columns of L_SELECT. */
-enum { C_FAMILY, C_USER, C_GEN, C_EXP, C_FEXP, C_USED, C_REVOKED, C_NCOLS };
+enum {
+    C_FAMILY, C_USER, C_GEN, C_EXP, C_FEXP, C_USED, C_REVOKED, C_CONTEXT,
+    C_NCOLS
+};
+
+#define STORE_NSQL (sizeof(store_sql) / sizeof(store_sql[0]))
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *store_acquire;
 static apr_uint32_t store_last_purge; /* minute of the last purge */
@@ -127,7 +143,7 @@ int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
     APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare;
-    server_rec *sp;
+    const char *table;
     apr_size_t i;
 
     prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
@@ -139,12 +155,11 @@ int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (!store_in_use(ap_conftree)) {
         return OK;
     }
-    for (sp = s; sp; sp = sp->next) {
-        const char *table = ajwt_conf_refresh_table(ajwt_config_server(sp));
-        for (i = 0; i < sizeof(store_sql) / sizeof(store_sql[0]); i++) {
-            prepare(sp, store_render(pconf, store_sql[i].sql, table),
-                    store_sql[i].label);
-        }
+    /* Once, on the main server (s): see the file comment. */
+    table = ajwt_conf_refresh_table(ajwt_config_server(s));
+    for (i = 0; i < STORE_NSQL; i++) {
+        prepare(s, store_render(pconf, store_sql[i].sql, table),
+                store_sql[i].label);
     }
     return OK;
 }
@@ -184,7 +199,8 @@ const char *ajwt_store_register_query(cmd_parms *cmd, const char *sql,
 /* ------------------------------------------------------------------ */
 /* statements                                                          */
 
-static apr_dbd_prepared_t *store_prepare_now(request_rec *r, ap_dbd_t *dbd,
+static apr_dbd_prepared_t *store_prepare_now(int *pknown, request_rec *r,
+                                             ap_dbd_t *dbd,
                                              const char *label);
 
 /**
@@ -196,6 +212,7 @@ static apr_status_t store_init(ap_dbd_t **pdbd, apr_dbd_prepared_t **pstmt,
                                request_rec *r, const char *label)
 {
     ap_dbd_t *dbd = store_acquire ? store_acquire(r) : NULL;
+    int known = 1;
 
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02000)
@@ -205,13 +222,14 @@ static apr_status_t store_init(ap_dbd_t **pdbd, apr_dbd_prepared_t **pstmt,
     }
     *pstmt = apr_hash_get(dbd->prepared, label, APR_HASH_KEY_STRING);
     if (!*pstmt) {
-        *pstmt = store_prepare_now(r, dbd, label);
+        *pstmt = store_prepare_now(&known, r, dbd, label);
     }
     if (!*pstmt) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02001)
-                      "refresh token store: prepared statement '%s' not "
-                      "found (does the table exist? see "
-                      "conf/schema-mysql.sql)", label);
+        if (!known) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02001)
+                          "refresh token store: no statement '%s' known",
+                          label);
+        }
         return APR_EGENERAL;
     }
     *pdbd = dbd;
@@ -225,16 +243,59 @@ static int store_is_retryable(int rv)
            || rv == AJWT_CR_NO_PREPARE_STMT;
 }
 
-/** The SQL registered under one of our labels for r's server, or NULL. */
-static const char *store_sql_for(request_rec *r, const char *label)
+/** The main server's AuthJWTRefreshTable: what the fixed labels use. */
+static const char *store_main_table(void)
+{
+    return ajwt_conf_refresh_table(ajwt_config_server(ap_server_conf));
+}
+
+/**
+ * The label to use on r's server for the fixed label base: base itself when
+ * the server's table is the main server's, else "base@table". Other labels
+ * (claims queries) are returned unchanged.
+ */
+static const char *store_label(request_rec *r, const char *base)
 {
     const char *table;
+
+    if (strncmp(base, "ajwt_rt_", 8)) {
+        return base;
+    }
+    table = ajwt_conf_refresh_table(ajwt_config_server(r->server));
+    if (!strcmp(table, store_main_table())) {
+        return base;
+    }
+    return apr_pstrcat(r->pool, base, "@", table, NULL);
+}
+
+/** Is t a table name AuthJWTRefreshTable accepts: [A-Za-z0-9_]{1,64}? */
+static int store_table_ok(const char *t)
+{
+    apr_size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz"
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+    return n > 0 && n <= 64 && t[n] == '\0';
+}
+
+/**
+ * The SQL of one of our labels, or NULL: a fixed label means the main
+ * server's table, a qualified one ("ajwt_rt_insert@t") the table named in
+ * it (which may belong to another virtual host sharing this connection, so
+ * the label, not r's server, decides); claims queries by their label.
+ */
+static const char *store_sql_for(request_rec *r, const char *label)
+{
+    const char *at = strchr(label, '@');
+    apr_size_t n = at ? (apr_size_t)(at - label) : strlen(label);
+    const char *table = at ? at + 1 : store_main_table();
     apr_size_t i;
 
-    for (i = 0; i < sizeof(store_sql) / sizeof(store_sql[0]); i++) {
-        if (!strcmp(label, store_sql[i].label)) {
-            table = ajwt_conf_refresh_table(ajwt_config_server(r->server));
-            return store_render(r->pool, store_sql[i].sql, table);
+    for (i = 0; i < STORE_NSQL; i++) {
+        if (strlen(store_sql[i].label) == n
+            && !strncmp(label, store_sql[i].label, n)) {
+            return store_table_ok(table)
+                       ? store_render(r->pool, store_sql[i].sql, table)
+                       : NULL;
         }
     }
     return store_claims_sql
@@ -244,17 +305,33 @@ static const char *store_sql_for(request_rec *r, const char *label)
 
 /**
  * Prepare one of our statements on this connection now, when it was not
- * registered with mod_dbd for r's server (kept for the connection's life).
- * @return the statement, or NULL (the caller logs).
+ * registered with mod_dbd for this connection's group (qualified labels,
+ * a virtual host with its own DBD settings, a handler set without
+ * SetHandler); kept for the connection's life.
+ * @return the statement; NULL with *pknown = 0 for a label we have no SQL
+ *         for (the caller logs), or NULL after logging the driver's error.
  */
-static apr_dbd_prepared_t *store_prepare_now(request_rec *r, ap_dbd_t *dbd,
+static apr_dbd_prepared_t *store_prepare_now(int *pknown, request_rec *r,
+                                             ap_dbd_t *dbd,
                                              const char *label)
 {
     const char *sql = store_sql_for(r, label);
     apr_dbd_prepared_t *stmt = NULL;
+    int rv;
 
-    if (!sql || apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, sql,
-                                label, &stmt) != 0) {
+    *pknown = (sql != NULL);
+    if (!sql) {
+        return NULL;
+    }
+    /* the hash lives as long as the connection: so must the label */
+    label = apr_pstrdup(dbd->pool, label);
+    rv = apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, sql, label,
+                         &stmt);
+    if (rv != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02018)
+                      "refresh token store: preparing '%s' failed (%d): %s "
+                      "(does the table exist? see conf/schema-mysql.sql)",
+                      label, rv, apr_dbd_error(dbd->driver, dbd->handle, rv));
         return NULL;
     }
     apr_hash_set(dbd->prepared, label, APR_HASH_KEY_STRING, stmt);
@@ -329,6 +406,7 @@ static int store_exec(int *nrows, request_rec *r, const char *label,
     int rv;
 
     *nrows = 0;
+    label = store_label(r, label);
     if (store_init(&dbd, &stmt, r, label) != APR_SUCCESS) {
         return -1;
     }
@@ -363,6 +441,7 @@ static int store_select(apr_array_header_t **prows,
     int rv, ncols, i;
 
     *prows = apr_array_make(r->pool, 2, sizeof(const char **));
+    label = store_label(r, label);
     if (store_init(&dbd, &stmt, r, label) != APR_SUCCESS) {
         return -1;
     }
@@ -435,16 +514,17 @@ static apr_status_t store_new_token(ajwt_store_grant_t *g, request_rec *r)
 
 /**
  * Insert g (already holding token, family, user, generation, expiry);
- * parent is the digest of the token it replaces ("" for a new family).
+ * parent is the digest of the token it replaces ("" for a new family),
+ * context the binding of its family.
  */
 static int store_insert(request_rec *r, const ajwt_store_grant_t *g,
-                        const char *parent, apr_int64_t now,
-                        apr_int64_t family_expires_at)
+                        const char *parent, const char *context,
+                        apr_int64_t now, apr_int64_t family_expires_at)
 {
     apr_int64_t gen = g->generation, created = now, exp = g->expires_at;
     apr_int64_t fexp = family_expires_at;
     const void *args[] = { g->digest, g->family_id, parent, g->username,
-                           &gen, &created, &exp, &fexp };
+                           context, &gen, &created, &exp, &fexp };
     int nrows, rv;
 
     rv = store_exec(&nrows, r, L_INSERT, args);
@@ -454,6 +534,25 @@ static int store_insert(request_rec *r, const ajwt_store_grant_t *g,
         return -1;
     }
     return rv;
+}
+
+const char *ajwt_store_context(request_rec *r, const char *iss,
+                               const char *aud)
+{
+    const char *hex;
+    ajwt_err_t err;
+
+    ajwt_err_clear(&err);
+    if (ajwt_token_digest(&hex, r->pool,
+                          apr_pstrcat(r->pool, iss ? iss : "", "\n",
+                                      aud ? aud : "", NULL),
+                          &err) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02020)
+                      "refresh token store: context digest failed: %s",
+                      err.text);
+        return NULL;
+    }
+    return hex;
 }
 
 ajwt_store_e ajwt_store_create_family(ajwt_store_grant_t *out,
@@ -475,7 +574,7 @@ ajwt_store_e ajwt_store_create_family(ajwt_store_grant_t *out,
     out->username = username;
     out->generation = 0;
     out->expires_at = exp < fexp ? exp : fexp;
-    if (store_insert(r, out, "", pol->now, fexp) != 0) {
+    if (store_insert(r, out, "", pol->context, pol->now, fexp) != 0) {
         return AJWT_STORE_UNAVAILABLE;
     }
     return AJWT_STORE_OK;
@@ -488,6 +587,7 @@ ajwt_store_e ajwt_store_create_family(ajwt_store_grant_t *out,
 typedef struct {
     const char *family_id;
     const char *username;
+    const char *context;
     apr_int64_t generation, expires_at, family_expires_at, used_at, revoked_at;
 } store_row_t;
 
@@ -518,11 +618,44 @@ static int store_revoke_family(request_rec *r, const char *family_id,
 }
 
 /**
- * Decide the fate of a spent token (cases B and C of the design): the
- * immediate predecessor of the family's only current token (the token the
- * current one was issued for: its parent_hash), within the reuse interval
- * of its rotation, supersedes the current token; anything else (an older
- * ancestor, a superseded sibling, too late) revokes the family.
+ * Is the spent token (row, digest) within its reuse grace: the interval is
+ * not 0, it was spent less than reuse_interval whole seconds ago, and it is
+ * the immediate predecessor of its family's only current token (that
+ * token's parent_hash)? *pcurrent receives the current token's digest.
+ * @return 0 with *pin set, or the driver error of the lookup (logged).
+ */
+static int store_in_grace(int *pin, const char **pcurrent, request_rec *r,
+                          const store_row_t *row, const char *digest,
+                          const ajwt_store_policy_t *pol)
+{
+    apr_array_header_t *cur;
+    const void *args[] = { row->family_id };
+    const char **c;
+    int rv;
+
+    *pin = 0;
+    *pcurrent = NULL;
+    if (pol->reuse_interval <= 0 || pol->now < row->used_at
+        || pol->now - row->used_at >= pol->reuse_interval) {
+        return 0;
+    }
+    rv = store_select(&cur, NULL, r, L_CURRENT, args, 2);
+    if (rv || cur->nelts != 1) {
+        return rv;
+    }
+    c = APR_ARRAY_IDX(cur, 0, const char **);
+    if (c[0] && c[1] && !strcmp(c[1], digest)) {
+        *pin = 1;
+        *pcurrent = c[0];
+    }
+    return 0;
+}
+
+/**
+ * Decide the fate of a spent token (cases B and C of the design): within
+ * its reuse grace (store_in_grace) it supersedes the current token;
+ * anything else (an older ancestor, a superseded sibling, too late, an
+ * interval of 0) revokes the family.
  * @return AJWT_STORE_OK (*psupersede set to the current digest),
  *         AJWT_STORE_REUSED, or AJWT_STORE_UNAVAILABLE with *prv set.
  */
@@ -531,23 +664,14 @@ static ajwt_store_e store_judge_spent(const char **psupersede, int *prv,
                                       const char *digest,
                                       const ajwt_store_policy_t *pol)
 {
-    apr_array_header_t *cur;
-    const void *args[] = { row->family_id };
-    const char **c;
+    int in_grace;
 
-    *psupersede = NULL;
-    *prv = store_select(&cur, NULL, r, L_CURRENT, args, 2);
+    *prv = store_in_grace(&in_grace, psupersede, r, row, digest, pol);
     if (*prv) {
         return AJWT_STORE_UNAVAILABLE;
     }
-    if (cur->nelts == 1) {
-        c = APR_ARRAY_IDX(cur, 0, const char **);
-        if (c[0] && c[1] && !strcmp(c[1], digest)
-            && pol->now - row->used_at <= pol->reuse_interval
-            && pol->now >= row->used_at) {
-            *psupersede = c[0];
-            return AJWT_STORE_OK;
-        }
+    if (in_grace) {
+        return AJWT_STORE_OK;
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AJWT_LOGNO(02007)
                   "refresh token reuse detected: user '%s', family '%.8s', "
@@ -579,6 +703,7 @@ static int store_read_row(store_row_t *row, int *pfound, request_rec *r,
     row->family_expires_at = store_num(c[C_FEXP]);
     row->used_at = store_num(c[C_USED]);
     row->revoked_at = store_num(c[C_REVOKED]);
+    row->context = c[C_CONTEXT] ? c[C_CONTEXT] : "";
     *pfound = 1;
     return 0;
 }
@@ -610,6 +735,14 @@ static ajwt_store_e store_rotate_txn(ajwt_store_grant_t *out, int *prv,
                       found ? ", user " : "", found ? row.username : "");
         return AJWT_STORE_INVALID;
     }
+    if (!pol->context || strcmp(row.context, pol->context)) {
+        /* sent to the wrong place, not stolen: leave the family alone */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02019)
+                      "refresh token '%.8s' of user '%s' refused: refresh "
+                      "token issued for another audience (iss/aud), "
+                      "client %s", digest, row.username, r->useragent_ip);
+        return AJWT_STORE_WRONG_CONTEXT;
+    }
     if (row.used_at == 0) {
         supersede = digest; /* case A: it is the current token */
     }
@@ -634,7 +767,8 @@ static ajwt_store_e store_rotate_txn(ajwt_store_grant_t *out, int *prv,
     out->username = row.username;
     out->generation = row.generation + 1;
     out->expires_at = exp < row.family_expires_at ? exp : row.family_expires_at;
-    *prv = store_insert(r, out, digest, pol->now, row.family_expires_at);
+    *prv = store_insert(r, out, digest, row.context, pol->now,
+                        row.family_expires_at);
     return *prv ? AJWT_STORE_UNAVAILABLE : AJWT_STORE_OK;
 }
 
@@ -653,7 +787,7 @@ static ajwt_store_e store_rotate_once(ajwt_store_grant_t *out, int *pretry,
     int rv, erv;
 
     *pretry = 0;
-    if (store_init(&dbd, &stmt, r, L_SELECT) != APR_SUCCESS) {
+    if (store_init(&dbd, &stmt, r, store_label(r, L_SELECT)) != APR_SUCCESS) {
         return AJWT_STORE_UNAVAILABLE;
     }
     rv = apr_dbd_transaction_start(dbd->driver, r->pool, dbd->handle, &txn);
@@ -727,16 +861,48 @@ ajwt_store_e ajwt_store_revoke_user(request_rec *r, const char *username,
     return AJWT_STORE_OK;
 }
 
+/**
+ * May the token (row, digest) speak for its user in a logout with all=true:
+ * not revoked, not expired, bound to this context, and unspent or within
+ * its reuse grace? *plive receives the answer, *pwhy why not.
+ * @return 0, or the driver error of the grace lookup (logged).
+ */
+static int store_is_live(int *plive, const char **pwhy, request_rec *r,
+                         const store_row_t *row, const char *digest,
+                         const ajwt_store_policy_t *pol)
+{
+    const char *current;
+
+    *plive = 0;
+    *pwhy = row->revoked_at ? "revoked"
+            : (row->expires_at <= pol->now
+               || row->family_expires_at <= pol->now) ? "expired"
+            : (!pol->context || strcmp(row->context, pol->context))
+                ? "issued for another audience"
+            : NULL;
+    if (*pwhy) {
+        return 0;
+    }
+    if (row->used_at == 0) {
+        *plive = 1;
+        return 0;
+    }
+    *pwhy = "spent";
+    return store_in_grace(plive, &current, r, row, digest, pol);
+}
+
 ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
                                      const char *presented, int all,
-                                     apr_int64_t now)
+                                     const ajwt_store_policy_t *pol)
 {
-    const char *digest;
+    const char *digest, *why = NULL;
+    apr_int64_t now = pol->now;
     store_row_t row;
     ajwt_err_t err;
-    int found, nrows;
+    int found, nrows, live = 0;
 
     *pusername = NULL;
+    ajwt_err_clear(&err);
     if (!ajwt_token_is_wellformed(presented)
         || ajwt_token_digest(&digest, r->pool, presented, &err)
                != APR_SUCCESS) {
@@ -751,8 +917,18 @@ ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
         return AJWT_STORE_OK;
     }
     *pusername = row.username;
-    if (all) {
+    if (all && store_is_live(&live, &why, r, &row, digest, pol) != 0) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    if (live) {
         return ajwt_store_revoke_user(r, row.username, now);
+    }
+    if (all) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02021)
+                      "logout of all families of user '%s' refused: "
+                      "refresh token '%.8s' is %s; only its own family is "
+                      "revoked, client %s", row.username, digest,
+                      why ? why : "not live", r->useragent_ip);
     }
     {
         const void *args[] = { &now, row.family_id };

@@ -8,10 +8,13 @@
  * conf/schema-mysql.sql, name from AuthJWTRefreshTable) holds the SHA-256 of
  * every refresh token with its family, user, generation and times; the token
  * itself is never stored. Statements have fixed labels and are registered
- * with ap_dbd_prepare at configuration time; every request uses the pooled
- * connection of ap_dbd_acquire. Rotation (check, spend, insert successor) is
- * one transaction with row locks, so two processes or servers can never both
- * rotate the same token.
+ * with ap_dbd_prepare at configuration time (once, on the main server; see
+ * ajwt_store.c for virtual hosts); every request uses the pooled
+ * connection of ap_dbd_acquire. Every row is bound to the context (issuer
+ * and audience) of the endpoint that issued its family: a refresh token is
+ * only good where tokens for the same iss and aud are issued. Rotation
+ * (check, spend, insert successor) is one transaction with row locks, so
+ * two processes or servers can never both rotate the same token.
  * Glue layer: APR, httpd, mod_dbd.
  */
 #ifndef AJWT_STORE_H
@@ -26,6 +29,7 @@ typedef enum {
     AJWT_STORE_OK = 0,
     AJWT_STORE_INVALID,    /* unknown, expired or revoked token: invalid_grant */
     AJWT_STORE_REUSED,     /* spent token presented, family revoked (logged) */
+    AJWT_STORE_WRONG_CONTEXT, /* token of another iss/aud (logged), untouched */
     AJWT_STORE_NO_ROW,     /* claims query returned no row: user deactivated */
     AJWT_STORE_UNAVAILABLE /* database unreachable or failing (logged): 503 */
 } ajwt_store_e;
@@ -36,6 +40,7 @@ typedef struct {
     apr_int64_t refresh_lifetime; /* AuthJWTRefreshTokenLifetime */
     apr_int64_t family_lifetime;  /* AuthJWTRefreshFamilyLifetime */
     apr_int64_t reuse_interval;   /* AuthJWTRefreshReuseInterval */
+    const char *context;          /* ajwt_store_context() of the endpoint */
 } ajwt_store_policy_t;
 
 /** A refresh token just issued (the only time its clear text exists). */
@@ -49,8 +54,17 @@ typedef struct {
 } ajwt_store_grant_t;
 
 /**
+ * The binding of a context's refresh tokens: the SHA-256 hex of
+ * "iss\naud" (an unset value counts as the empty string).
+ * @return the 64-character digest, or NULL (logged) when hashing failed.
+ */
+const char *ajwt_store_context(request_rec *r, const char *iss,
+                               const char *aud);
+
+/**
  * post_config hook, to run before mod_dbd's: register the store's statements
- * for every server (each with its own AuthJWTRefreshTable).
+ * once, on the main server, for its AuthJWTRefreshTable (virtual hosts
+ * share them through mod_dbd, or prepare them on first use).
  * @return OK (also when mod_dbd is not loaded: the store is then unusable and
  *         the endpoints answer 503).
  */
@@ -66,8 +80,9 @@ const char *ajwt_store_register_query(cmd_parms *cmd, const char *sql,
                                       const char **plabel);
 
 /**
- * Start a new family for username (login): a fresh token of generation 0
- * expiring at min(now + refresh_lifetime, now + family_lifetime).
+ * Start a new family for username (login), bound to pol->context: a fresh
+ * token of generation 0 expiring at min(now + refresh_lifetime, now +
+ * family_lifetime).
  * @return AJWT_STORE_OK with *out filled, or AJWT_STORE_UNAVAILABLE.
  */
 ajwt_store_e ajwt_store_create_family(ajwt_store_grant_t *out,
@@ -77,26 +92,33 @@ ajwt_store_e ajwt_store_create_family(ajwt_store_grant_t *out,
 /**
  * Rotate the presented refresh token in one transaction (retried on
  * deadlock): a current token is spent and gets a successor; the immediate
- * predecessor of the current token within reuse_interval of its rotation
- * supersedes the current token with a new one; any other spent token revokes
- * the family.
+ * predecessor of the current token, presented less than reuse_interval
+ * whole seconds after its rotation (never when the interval is 0),
+ * supersedes the current token with a new one; any other spent token
+ * revokes the family. A token bound to another context than pol->context is
+ * refused and left alone, spent or not.
  * @return AJWT_STORE_OK with *out filled; AJWT_STORE_INVALID (unknown,
- *         expired, revoked); AJWT_STORE_REUSED (family revoked, logged at
- *         WARNING); AJWT_STORE_UNAVAILABLE (logged).
+ *         expired, revoked); AJWT_STORE_WRONG_CONTEXT (logged at INFO);
+ *         AJWT_STORE_REUSED (family revoked, logged at WARNING);
+ *         AJWT_STORE_UNAVAILABLE (logged).
  */
 ajwt_store_e ajwt_store_rotate(ajwt_store_grant_t *out, request_rec *r,
                                const char *presented,
                                const ajwt_store_policy_t *pol);
 
 /**
- * Revoke the family of the presented token, or with all set every family of
- * its user. *pusername receives the token's user (NULL when unknown).
+ * Revoke the family of the presented token (any known token will do), or
+ * with all set every family of its user, but only when the token is live:
+ * not revoked, not expired, bound to pol->context, and unspent or within
+ * the reuse grace of ajwt_store_rotate. A dead token with all set revokes
+ * its own family only. *pusername receives the token's user (NULL when
+ * unknown).
  * @return AJWT_STORE_OK (also for an unknown token: nothing to revoke),
  *         or AJWT_STORE_UNAVAILABLE.
  */
 ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
                                      const char *presented, int all,
-                                     apr_int64_t now);
+                                     const ajwt_store_policy_t *pol);
 
 /**
  * Revoke every family of username (logout all, deactivation, revoke handler).

@@ -38,6 +38,8 @@ ISS = "https://auth.ajwt.test"
 AUD = "ajwt-test"
 
 IS_ROOT = os.geteuid() == 0
+# AJWT_VALGRIND=1: run every httpd under valgrind memcheck (`make valgrind`)
+VALGRIND = os.environ.get("AJWT_VALGRIND") == "1"
 
 
 class HarnessError(RuntimeError):
@@ -652,9 +654,10 @@ class Httpd:
             self.port = self.fixed_port or free_port()
             self.render(self.snippet)
             self.errlog.pos = self._log_size()
-            p = run([self.binary, "-f", str(self.conf), "-k", "start"], check=False)
+            p = run(self.valgrind_prefix() +
+                    [self.binary, "-f", str(self.conf), "-k", "start"], check=False)
             out = p.stdout + p.stderr
-            if p.returncode == 0 and self._wait_up(timeout):
+            if p.returncode == 0 and self._wait_up(timeout * (8 if VALGRIND else 1)):
                 on_exit(self.stop)
                 return self
             logtail = "\n".join(self.errlog.read_new()[-20:])
@@ -664,6 +667,21 @@ class Httpd:
                 continue
             raise HarnessError(f"httpd {self.name} did not start (rc={p.returncode}):\n"
                                f"{out}\n--- error_log ---\n{logtail}")
+
+    def valgrind_prefix(self):
+        """With AJWT_VALGRIND=1 every httpd runs under memcheck (the children
+        are forks, so they are checked too; CGI programs are exec'd natively).
+        One log per process in tests/gen/valgrind/; `make valgrind` checks
+        them for invalid accesses."""
+        if not VALGRIND:
+            return []
+        vdir = GEN / "valgrind"
+        vdir.mkdir(parents=True, exist_ok=True)
+        os.chmod(vdir, 0o777)
+        return ["valgrind", "--tool=memcheck", "--error-exitcode=0",
+                f"--suppressions={TOP}/tests/tools/valgrind.supp",
+                "--track-origins=yes", "--leak-check=no", "--num-callers=30",
+                f"--log-file={vdir}/{self.name}-%p.log"]
 
     def _log_size(self):
         try:

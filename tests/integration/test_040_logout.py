@@ -66,9 +66,6 @@ class TestDatabaseDown:
         r"\[dbd:error\].*(AH00629|AH00633|AH00632|AH00630|dead\.sock)",
         r"\[dbd:error\].*Can't connect",
         r"\[dbd:crit\].*AH00636",  # mod_dbd: "child init failed" (dead.test pool)
-        # module bug, tested on its own in test_060_30: every <VirtualHost>
-        # makes mod_dbd warn about the module's statements being prepared twice
-        r"\[dbd:warn\].*AH02653: conflicting SQL statements with label ajwt_",
     ]
 
     def test_ajwt_040_10_endpoints_503(self, httpd, forge):
