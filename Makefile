@@ -10,7 +10,7 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_CFLAGS = -std=gnu99 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
        -Imodules $(shell apr-1-config --cppflags --includes 2>/dev/null) \
        $(shell pkg-config --cflags check json-c openssl 2>/dev/null) \
-       -DAJWT_TESTVECTORS='"$(abspath ../shared/testvectors)"'
+       -DAJWT_TESTVECTORS='"$(abspath tests/unit/vectors)"'
 UNIT_LIBS = $(shell apr-1-config --link-ld 2>/dev/null) \
        $(shell pkg-config --libs check json-c openssl 2>/dev/null)
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -9,7 +9,7 @@
 #   ./apxs-build.sh --install -a  ... and add the LoadModule line (apxs -a)
 #
 # APXS names another apxs; WERROR=0 drops -Werror; EXTRA_CFLAGS adds flags
-# (e.g. "-fsanitize=address").
+# (e.g. "-fsanitize=address"), EXTRA_LDFLAGS link flags.
 set -eu
 cd "$(dirname "$0")"
 APXS=${APXS:-apxs}
@@ -19,7 +19,7 @@ for arg in "$@"; do
     case "$arg" in
         --install) install=1 ;;
         -a) activate="-a" ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "apxs-build.sh: unknown argument '$arg'" >&2; exit 2 ;;
     esac
 done

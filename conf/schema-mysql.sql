@@ -4,14 +4,14 @@
 -- This file is the single definition of the table; the integration tests
 -- load it. Load it into the database named in DBDParams, e.g.
 --
---   mariadb auth < /usr/share/doc/.../schema-mysql.sql
+--   mysql ajwt < conf/schema-mysql.sql
 --
 -- The table name is AuthJWTRefreshTable (default auth_jwt_refresh_token);
--- if you change it, change it here too. The module only needs SELECT,
--- INSERT, UPDATE and DELETE on it:
+-- if you change it, change it here too. The module needs SELECT, INSERT,
+-- UPDATE and DELETE on it (and SELECT on the users table, for
+-- AuthJWTClaimsQuery and mod_authn_dbd):
 --
---   GRANT SELECT, INSERT, UPDATE, DELETE ON auth.auth_jwt_refresh_token
---       TO 'apache'@'localhost';
+--   GRANT SELECT, INSERT, UPDATE, DELETE ON ajwt.* TO 'ajwt'@'localhost';
 --
 -- One row per refresh token ever issued. The token itself is never stored,
 -- only its SHA-256 (lowercase hex). Every login starts a family (a random

@@ -500,12 +500,65 @@ static const char *set_name(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+/**
+ * Count the APR placeholders of an SQL text as apr_dbd_prepare sees them
+ * (it does not skip quoted literals, so neither does this): "%s" counts in
+ * *pstrings, any other '%' followed by a letter in *pothers; "%%" is a
+ * literal percent sign.
+ */
+static void count_placeholders(const char *sql, int *pstrings, int *pothers)
+{
+    *pstrings = *pothers = 0;
+    for (; *sql; sql++) {
+        if (*sql != '%') {
+            continue;
+        }
+        if (sql[1] == '%') {
+            sql++;
+        }
+        else if (sql[1] == 's') {
+            (*pstrings)++;
+        }
+        else if (apr_isalpha(sql[1])) {
+            (*pothers)++;
+        }
+    }
+}
+
+/** AuthJWTCookieName: an RFC 6265 cookie-name (an HTTP token). */
+static const char *set_cookie_name(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    ajwt_dir_conf_t *dc = cfg;
+    const char *c;
+
+    for (c = arg; *c; c++) {
+        if (!apr_isalnum(*c) && !strchr("!#$%&'*+-.^_`|~", *c)) {
+            break;
+        }
+    }
+    if (c == arg || *c) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a cookie name",
+                            cmd->cmd->name, arg);
+    }
+    dc->cookie_name = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
 static const char *set_claims_query(cmd_parms *cmd, void *cfg, const char *arg)
 {
     ajwt_dir_conf_t *dc = cfg;
+    int strings, others;
 
     if (!*arg) {
         return "AuthJWTClaimsQuery: empty query";
+    }
+    count_placeholders(arg, &strings, &others);
+    if (strings != 1 || others != 0) {
+        return apr_psprintf(cmd->pool,
+                            "AuthJWTClaimsQuery: the query needs exactly one "
+                            "%%s (the user name) and no other placeholder; "
+                            "'%s' has %d %%s and %d other", arg, strings,
+                            others);
     }
     return ajwt_store_register_query(cmd, arg, &dc->claims_query_label);
 }
@@ -564,8 +617,8 @@ const command_rec ajwt_config_cmds[] = {
     AP_INIT_FLAG("AuthJWTClaimHeaders", ap_set_flag_slot,
                  DIR_OFFSET(claim_headers), AJWT_AUTH,
                  "also pass claims as X-JWT-Claim-* request headers"),
-    AP_INIT_TAKE1("AuthJWTCookieName", set_name, DIR_OFFSET(cookie_name),
-                  AJWT_AUTH, "cookie that may carry the access token"),
+    AP_INIT_TAKE1("AuthJWTCookieName", set_cookie_name, NULL, AJWT_AUTH,
+                  "cookie that may carry the access token"),
     AP_INIT_ITERATE("AuthJWTProvider", set_provider, NULL, AJWT_PRIV,
                     "authn providers that check login passwords"),
     AP_INIT_TAKE1("AuthJWTFormUsername", set_name, DIR_OFFSET(form_username),

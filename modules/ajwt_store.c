@@ -148,12 +148,17 @@ int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
     store_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-    if (!prepare || !store_acquire) {
-        store_acquire = NULL;
-        return OK;
-    }
     if (!store_in_use(ap_conftree)) {
         return OK;
+    }
+    if (!prepare || !store_acquire) {
+        /* a configuration error, not an outage: refuse to start */
+        store_acquire = NULL;
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
+                     AJWT_LOGNO(02022) "a jwt-login/refresh/logout/revoke "
+                     "handler is configured but mod_dbd is not loaded "
+                     "(LoadModule dbd_module, DBDriver mysql, DBDParams ...)");
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* Once, on the main server (s): see the file comment. */
     table = ajwt_conf_refresh_table(ajwt_config_server(s));
@@ -216,8 +221,10 @@ static apr_status_t store_init(ap_dbd_t **pdbd, apr_dbd_prepared_t **pstmt,
 
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02000)
-                      "refresh token store: no database connection "
-                      "(is mod_dbd loaded and DBDriver/DBDParams set?)");
+                      "refresh token store: no database connection (mod_dbd "
+                      "logged why: the database is down, DBDParams are wrong, "
+                      "or a statement failed to prepare, e.g. the table of "
+                      "conf/schema-mysql.sql is missing)");
         return APR_EGENERAL;
     }
     *pstmt = apr_hash_get(dbd->prepared, label, APR_HASH_KEY_STRING);

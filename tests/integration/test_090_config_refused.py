@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+import harness
+
 LOC = """
 <Location /app>
     AuthType JWT
@@ -42,6 +44,26 @@ CASES = {
     "private_key_as_hmac": ("AuthJWTSignatureAlgorithm HS256\n"
                             'AuthJWTSignaturePublicKeyFile "@KEYS@/rsa-pub.pem"',
                             "AuthJWTSignaturePublicKeyFile", r"HS256|HMAC|rsa-pub"),
+    "claims_query_without_placeholder": (
+        "AuthJWTSignatureAlgorithm RS256\n"
+        'AuthJWTSignaturePublicKeyFile "@KEYS@/rsa-pub.pem"\n'
+        'AuthJWTClaimsQuery "SELECT role FROM users"',
+        "AuthJWTClaimsQuery", r"exactly one %s"),
+    "claims_query_two_placeholders": (
+        "AuthJWTSignatureAlgorithm RS256\n"
+        'AuthJWTSignaturePublicKeyFile "@KEYS@/rsa-pub.pem"\n'
+        'AuthJWTClaimsQuery "SELECT role FROM users WHERE username = %s OR email = %s"',
+        "AuthJWTClaimsQuery", r"exactly one %s"),
+    "claims_query_other_placeholder": (
+        "AuthJWTSignatureAlgorithm RS256\n"
+        'AuthJWTSignaturePublicKeyFile "@KEYS@/rsa-pub.pem"\n'
+        'AuthJWTClaimsQuery "SELECT role FROM users WHERE username = %s AND id = %d"',
+        "AuthJWTClaimsQuery", r"other"),
+    "cookie_name_with_space": (
+        "AuthJWTSignatureAlgorithm RS256\n"
+        'AuthJWTSignaturePublicKeyFile "@KEYS@/rsa-pub.pem"\n'
+        'AuthJWTCookieName "a b"',
+        "AuthJWTCookieName", r"cookie name"),
     "bad_leeway": ("AuthJWTSignatureAlgorithm RS256\n"
                    'AuthJWTSignaturePublicKeyFile "@KEYS@/rsa-pub.pem"\n'
                    "AuthJWTLeeway soon",
@@ -112,3 +134,40 @@ def test_ajwt_090_03_refused_cross_check(checker, case):
     assert any(re.search(rf"line {n}\b|{re.escape(str(path))}:{n}\b", out)
                for n in lines), f"none of lines {lines} named:\n{out}"
     assert re.search(what, out), out
+
+
+def test_ajwt_090_04_claims_query_with_literal_percent(checker):
+    rc, out, _p = checker.configtest(LOC.format(
+        directives="AuthJWTSignatureAlgorithm RS256\n"
+                   'AuthJWTSignaturePublicKeyFile "@KEYS@/rsa-pub.pem"\n'
+                   'AuthJWTClaimsQuery "SELECT role FROM users WHERE username = %s '
+                   "AND email NOT LIKE '%%@old.test'\""), "percent")
+    assert rc == 0, out
+
+
+def test_ajwt_090_05_handler_without_mod_dbd_refused(checker):
+    """A jwt-* handler needs mod_dbd: starting without it is a configuration
+    error reported at startup, not a 503 'outage' at request time."""
+    snippet = harness.snippet("server-keys.conf") + """
+<Location /auth/login>
+    SetHandler jwt-login-handler
+</Location>
+"""
+    rc, out, path = checker.configtest(snippet, "nodbd")
+    assert rc == 0, out
+    text = "\n".join(line for line in path.read_text().splitlines()
+                     if "dbd_module" not in line and not line.startswith("DBD"))
+    path.write_text(text)
+    log = checker.logs / "error_log"
+    before = log.stat().st_size if log.exists() else 0
+    p = harness.run([checker.binary, "-f", str(path), "-k", "start"], check=False)
+    out = p.stdout + p.stderr
+    if log.exists():
+        with open(log, encoding="utf-8", errors="replace") as f:
+            f.seek(before)
+            out += f.read()
+    try:
+        assert p.returncode != 0, out
+        assert "AJWT02022" in out and "mod_dbd" in out, out
+    finally:
+        harness.run([checker.binary, "-f", str(path), "-k", "stop"], check=False)

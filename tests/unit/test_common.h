@@ -13,7 +13,7 @@
 #include "apr_pools.h"
 
 #ifndef AJWT_TESTVECTORS
-#define AJWT_TESTVECTORS "../shared/testvectors"
+#define AJWT_TESTVECTORS "tests/unit/vectors"
 #endif
 
 /** The pool of the running test (created/destroyed by the fixture). */
