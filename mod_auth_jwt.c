@@ -29,12 +29,22 @@
 #include "ajwt_endpoint.h"
 #include "ajwt_store.h"
 
-/** pre_config: fetch the OpenSSL algorithms once, before any key is read. */
+/** pconf cleanup: the fetched algorithms go with the configuration. */
+static apr_status_t ajwt_crypto_cleanup(void *data)
+{
+    ajwt_crypto_release();
+    return APR_SUCCESS;
+}
+
+/** pre_config: fetch the OpenSSL algorithms once, before any key is read;
+ * released with the configuration pool (after the keys that use them). */
 static int ajwt_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp)
 {
     ajwt_err_t err;
 
+    apr_pool_cleanup_register(pconf, NULL, ajwt_crypto_cleanup,
+                              apr_pool_cleanup_null);
     if (ajwt_crypto_init(&err) != APR_SUCCESS) {
         ap_log_perror(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, plog,
                       AJWT_LOGNO(00001) "cannot initialise OpenSSL: %s",
@@ -62,6 +72,7 @@ static void ajwt_register_hooks(apr_pool_t *p)
     ap_hook_check_config(ajwt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ajwt_store_post_config, NULL, before_dbd,
                         APR_HOOK_MIDDLE);
+    ap_hook_post_config(ajwt_config_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(ajwt_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_authz(ajwt_authn_authz_forbid, NULL, before_authz,

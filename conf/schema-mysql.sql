@@ -20,9 +20,11 @@
 -- Times are unix seconds; 0 in used_at and revoked_at means "not spent"
 -- and "not revoked". Presenting a spent token revokes the whole family
 -- (revoked_at on every row), except as AuthJWTRefreshReuseInterval allows.
--- Rows expired for more than a minute are deleted by the module itself (at
--- most once a minute per server process, 500 rows at a time): no cron job
--- is needed.
+-- Rows are deleted by the module itself once their family has expired or
+-- they have been revoked for more than a minute (at most once a minute per
+-- server process, 500 rows at a time): no cron job is needed. Spent rows of
+-- a live family stay until then: presenting one, even after its own expiry,
+-- revokes the family.
 --
 -- Every row carries the context its family was issued for: the SHA-256 hex
 -- of "<AuthJWTIss>\n<AuthJWTAud>" of the login endpoint (empty strings for
@@ -57,7 +59,9 @@ CREATE TABLE IF NOT EXISTS auth_jwt_refresh_token (
     -- and revoked_at in it keeps the row locks of a rotation on live rows
     KEY idx_family (family_id, used_at, revoked_at),
     KEY idx_username (username),
-    KEY idx_expires (expires_at)
+    -- the module's own purge: dead families, then revoked rows
+    KEY idx_family_expires (family_expires_at),
+    KEY idx_revoked (revoked_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
 
 -- ----------------------------------------------------------------------

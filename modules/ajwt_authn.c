@@ -144,6 +144,34 @@ static const char *quote(apr_pool_t *p, const char *s)
     return out;
 }
 
+/** The request the client sent: before internal redirects and sub-requests. */
+static request_rec *initial(request_rec *r)
+{
+    for (;;) {
+        while (r->prev) {
+            r = r->prev;
+        }
+        if (!r->main) {
+            return r;
+        }
+        r = r->main;
+    }
+}
+
+/**
+ * The method the client sent. An ErrorDocument redirect turns the failed
+ * request's method into GET (keeping the original in its REQUEST_METHOD
+ * variable) yet still passes its body on, so neither the redirect's nor
+ * the failed request's method field can be trusted for the CSRF rule.
+ */
+static const char *client_method(request_rec *r)
+{
+    request_rec *first = initial(r);
+    const char *m = apr_table_get(first->subprocess_env, "REQUEST_METHOD");
+
+    return m ? m : first->method;
+}
+
 /**
  * CSRF rule for cookie-authenticated requests: safe methods pass; unsafe
  * ones (POST, PUT, PATCH, DELETE and anything else not GET/HEAD/OPTIONS)
@@ -154,9 +182,11 @@ static const char *quote(apr_pool_t *p, const char *s)
 static int same_origin(request_rec *r)
 {
     const char *origin, *site, *host;
+    const char *method = client_method(r);
 
-    if (r->method_number == M_GET || r->method_number == M_OPTIONS) {
-        return 1; /* HEAD is M_GET with header_only */
+    if (!strcmp(method, "GET") || !strcmp(method, "HEAD")
+        || !strcmp(method, "OPTIONS")) {
+        return 1;
     }
     site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
     if (site && (!ap_cstr_casecmp(site, "same-origin")
@@ -290,9 +320,13 @@ int ajwt_authn_check(request_rec *r)
     ap_set_module_config(r->request_config, &auth_jwt_module, st);
     rv = verify(r, dc, st);
     if (rv == OK && st->from_cookie && !same_origin(r)) {
+        /* refused: never a verified state that an ErrorDocument redirect
+         * or a sub-request could reuse */
+        st->outcome = -1;
+        ajwt_err_set(&st->err, AJWT_E_HEADER, "cross-site request");
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(01009)
                       "cross-site %s with a cookie token refused for user "
-                      "'%s', for %s", r->method, st->user, r->uri);
+                      "'%s', for %s", client_method(r), st->user, r->uri);
         return HTTP_FORBIDDEN;
     }
     if (rv == OK) {

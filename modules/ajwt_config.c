@@ -722,3 +722,68 @@ int ajwt_config_check(apr_pool_t *ptemp, server_rec *s)
     }
     return ok ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
+
+/* ------------------------------------------------------------------------ */
+/* where a handler may come from                                             */
+
+/* The SetHandler expressions of the server configuration (not .htaccess):
+ * built by ajwt_config_post_config, read-only while serving. */
+static apr_hash_t *trusted_handlers;
+
+static apr_status_t forget_trusted(void *data)
+{
+    trusted_handlers = NULL;
+    return APR_SUCCESS;
+}
+
+/** Record the SetHandler of one section, and of the sections inside it. */
+static void trust_vector(apr_pool_t *p, ap_conf_vector_t *v);
+
+static void trust_sections(apr_pool_t *p, apr_array_header_t *sections)
+{
+    int i;
+
+    for (i = 0; sections && i < sections->nelts; i++) {
+        trust_vector(p, APR_ARRAY_IDX(sections, i, ap_conf_vector_t *));
+    }
+}
+
+static void trust_vector(apr_pool_t *p, ap_conf_vector_t *v)
+{
+    core_dir_config *cd = v ? ap_get_core_module_config(v) : NULL;
+
+    if (!cd) {
+        return;
+    }
+    if (cd->expr_handler) {
+        const void **key = apr_palloc(p, sizeof(*key));
+        *key = cd->expr_handler;
+        apr_hash_set(trusted_handlers, key, sizeof(*key), "");
+    }
+    trust_sections(p, cd->sec_file);
+    trust_sections(p, cd->sec_if);
+}
+
+int ajwt_config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    trusted_handlers = apr_hash_make(pconf);
+    apr_pool_cleanup_register(pconf, NULL, forget_trusted,
+                              apr_pool_cleanup_null);
+    for (; s; s = s->next) {
+        core_server_config *core = ap_get_core_module_config(s->module_config);
+        trust_vector(pconf, s->lookup_defaults);
+        trust_sections(pconf, core->sec_dir);
+        trust_sections(pconf, core->sec_url);
+    }
+    return OK;
+}
+
+int ajwt_config_handler_trusted(const request_rec *r)
+{
+    core_dir_config *cd = ap_get_core_module_config(r->per_dir_config);
+    const void *key = cd ? cd->expr_handler : NULL;
+
+    return key && trusted_handlers
+           && apr_hash_get(trusted_handlers, &key, sizeof(key)) != NULL;
+}

@@ -114,4 +114,20 @@ const char *ajwt_conf_refresh_table(const ajwt_server_conf_t *sc);
  */
 int ajwt_config_check(apr_pool_t *ptemp, server_rec *s);
 
+/**
+ * post_config: remember which SetHandler directives belong to the server
+ * configuration (every <Directory>, <Location>, <Files>, <If> and the
+ * server level of every virtual host), as opposed to .htaccess files.
+ * @return OK.
+ */
+int ajwt_config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s);
+
+/**
+ * Was r's handler set by a SetHandler of the server configuration? False
+ * for .htaccess, AddHandler and RewriteRule [H=]: the token endpoints sign
+ * with the server's key and must be enabled by the server's administrator.
+ */
+int ajwt_config_handler_trusted(const request_rec *r);
+
 #endif /* AJWT_CONFIG_H */

@@ -227,9 +227,11 @@ static const char *endpoint_claims_sub(int *pbad,
 /**
  * Run the claims query (when configured) for user. No row means the user is
  * deactivated: every family of the user is revoked. A column "sub" names
- * the user's canonical spelling, stored in *psub (else *psub = user).
+ * the user's canonical spelling, stored in *psub (else *psub = user); it
+ * may differ from user in letter case only.
  * @return AJWT_STORE_OK (*pextra set, NULL without a query),
- *         AJWT_STORE_NO_ROW, or AJWT_STORE_UNAVAILABLE.
+ *         AJWT_STORE_NO_ROW, AJWT_STORE_INVALID (a sub naming another user:
+ *         a configuration error, logged) or AJWT_STORE_UNAVAILABLE.
  */
 static ajwt_store_e endpoint_claims(apr_array_header_t **pextra,
                                     const char **psub, request_rec *r,
@@ -254,6 +256,13 @@ static ajwt_store_e endpoint_claims(apr_array_header_t **pextra,
                           "user '%s': treated as no row", user);
             st = AJWT_STORE_NO_ROW;
         }
+        if (sub && ap_cstr_casecmp(sub, user)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02025)
+                          "AuthJWTClaimsQuery returned 'sub' '%s' for user "
+                          "'%s': a sub column may only respell the user name "
+                          "(letter case), never name another user", sub, user);
+            return AJWT_STORE_INVALID;
+        }
         *psub = sub ? sub : user;
     }
     if (st == AJWT_STORE_NO_ROW
@@ -275,6 +284,16 @@ static int endpoint_send_grant(request_rec *r, const ajwt_dir_conf_t *dc,
         return ajwt_issue_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
                                      "server_error",
                                      "the token could not be issued");
+    }
+    if (strlen(access) > ajwt_conf_max_token_size(dc)) {
+        /* it would be refused by every location with the same limit */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02026)
+                      "issued access token for user '%s' is %" APR_SIZE_T_FMT
+                      " bytes, over AuthJWTMaxTokenSize %" APR_SIZE_T_FMT
+                      " (too many or too long claims from "
+                      "AuthJWTClaimsQuery?)", sub, strlen(access),
+                      ajwt_conf_max_token_size(dc));
+        return endpoint_server_error(r);
     }
     ajwt_issue_send_tokens(r, access, ajwt_conf_access_lifetime(dc),
                            g->token, g->expires_at - now);
@@ -302,8 +321,8 @@ static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
 {
     ajwt_store_policy_t pol;
     ajwt_store_grant_t g;
-    apr_array_header_t *extra;
-    const char *presented, *sub;
+    apr_array_header_t *extra = NULL;
+    const char *presented, *sub = NULL, *user;
 
     if (endpoint_field(&presented, r, body, "refresh_token") != OK
         || endpoint_can_sign(r, dc) != OK) {
@@ -311,6 +330,30 @@ static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
     }
     if (endpoint_policy(&pol, r, dc, endpoint_now()) != OK) {
         return endpoint_server_error(r);
+    }
+    /* The claims first: a failing query must not spend the token. */
+    switch (ajwt_store_peek_user(&user, r, presented)) {
+    case AJWT_STORE_OK:
+        break;
+    case AJWT_STORE_UNAVAILABLE:
+        return endpoint_unavailable(r);
+    default: /* unknown: the rotation below logs and refuses it */
+        user = NULL;
+    }
+    switch (user ? endpoint_claims(&extra, &sub, r, dc, user, pol.now)
+                 : AJWT_STORE_OK) {
+    case AJWT_STORE_OK:
+        break;
+    case AJWT_STORE_NO_ROW:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02203)
+                      "refresh refused: user '%s' is deactivated, client %s",
+                      user, r->useragent_ip);
+        return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
+                                     BAD_REFRESH);
+    case AJWT_STORE_INVALID:
+        return endpoint_server_error(r);
+    default:
+        return endpoint_unavailable(r);
     }
     switch (ajwt_store_rotate(&g, r, presented, &pol)) {
     case AJWT_STORE_OK:
@@ -321,17 +364,20 @@ static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
         return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
                                      BAD_REFRESH);
     }
-    switch (endpoint_claims(&extra, &sub, r, dc, g.username, pol.now)) {
-    case AJWT_STORE_OK:
-        break;
-    case AJWT_STORE_NO_ROW:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02203)
-                      "refresh refused: user '%s' is deactivated, client %s",
-                      g.username, r->useragent_ip);
-        return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                     BAD_REFRESH);
-    default:
-        return endpoint_unavailable(r);
+    if (!user || strcmp(user, g.username)) {
+        /* the token was unknown a moment ago (or its row changed): run the
+         * claims query for the user the rotation found */
+        switch (endpoint_claims(&extra, &sub, r, dc, g.username, pol.now)) {
+        case AJWT_STORE_OK:
+            break;
+        case AJWT_STORE_NO_ROW:
+            return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
+                                         BAD_REFRESH);
+        case AJWT_STORE_INVALID:
+            return endpoint_server_error(r);
+        default:
+            return endpoint_unavailable(r);
+        }
     }
     r->user = apr_pstrdup(r->pool, sub);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02204)
@@ -387,6 +433,8 @@ static int endpoint_password_grant(request_rec *r, const ajwt_dir_conf_t *dc,
         break;
     case AJWT_STORE_NO_ROW:
         return endpoint_login_refused(r, user, "deactivated (no claims row)");
+    case AJWT_STORE_INVALID:
+        return endpoint_server_error(r);
     default:
         return endpoint_unavailable(r);
     }
@@ -548,6 +596,17 @@ int ajwt_endpoint_handler(request_rec *r)
 
     if (!fn) {
         return DECLINED;
+    }
+    if (!ajwt_config_handler_trusted(r)) {
+        /* SetHandler jwt-... in a .htaccess (or AddHandler, RewriteRule
+         * [H=]): a directory owner must not run a token endpoint that signs
+         * with the server's key */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02027)
+                      "%s refused: token endpoints must be enabled with "
+                      "SetHandler in the server configuration (not .htaccess, "
+                      "AddHandler or RewriteRule), for %s", r->handler,
+                      r->uri);
+        return HTTP_FORBIDDEN;
     }
     r->allowed = (AP_METHOD_BIT << M_POST);
     if (r->method_number != M_POST) {

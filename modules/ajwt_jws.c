@@ -268,7 +268,15 @@ static unsigned int hmac_tag(unsigned char *out, ajwt_alg_e alg,
     static const unsigned char empty = 0;
     unsigned int outlen = 0;
     const EVP_MD *md = ajwt_alg_md(alg);
+    EVP_MAC_CTX *ctx = ajwt_key_hmac_ctx(key, alg);
 
+    if (ctx) {
+        size_t n = 0;
+        int ok = EVP_MAC_update(ctx, data ? data : &empty, len)
+                 && EVP_MAC_final(ctx, out, &n, EVP_MAX_MD_SIZE);
+        EVP_MAC_CTX_free(ctx);
+        return ok ? (unsigned int)n : 0;
+    }
     if (!md || (apr_size_t)(int)key->secret_len != key->secret_len ||
         !HMAC(md, key->secret, (int)key->secret_len, data ? data : &empty, len,
               out, &outlen)) {

@@ -17,6 +17,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -58,6 +59,7 @@ static const char *const ajwt_md_names[] = {"SHA256", "SHA384", "SHA512"};
 
 /* Fetched once by ajwt_crypto_init(); read-only afterwards. */
 static EVP_MD *ajwt_mds[3];
+static EVP_MAC *ajwt_hmac_mac;
 
 /** Minimum RSA modulus size accepted at load time and for RS and PS. */
 #define AJWT_RSA_MIN_BITS 2048
@@ -121,7 +123,77 @@ apr_status_t ajwt_crypto_init(ajwt_err_t *err)
                                 ajwt_md_names[i]);
         }
     }
+    if (!ajwt_hmac_mac) {
+        ajwt_hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    }
+    if (!ajwt_hmac_mac) {
+        ERR_clear_error();
+        return ajwt_err_set(err, AJWT_E_INTERNAL, "cannot fetch HMAC");
+    }
     return APR_SUCCESS;
+}
+
+void ajwt_crypto_release(void)
+{
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        EVP_MD_free(ajwt_mds[i]);
+        ajwt_mds[i] = NULL;
+    }
+    EVP_MAC_free(ajwt_hmac_mac);
+    ajwt_hmac_mac = NULL;
+}
+
+/** Pool cleanup of an oct key: free its HMAC contexts, wipe the secret. */
+static apr_status_t secret_cleanup(void *data)
+{
+    ajwt_key_t *key = data;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        EVP_MAC_CTX_free(key->hmac[i]);
+        key->hmac[i] = NULL;
+    }
+    OPENSSL_cleanse((void *)key->secret, key->secret_len);
+    return APR_SUCCESS;
+}
+
+/**
+ * Key one HMAC context per digest with the secret (once, at load time).
+ * Without ajwt_crypto_init the contexts stay NULL and the one-shot HMAC()
+ * is used instead.
+ */
+static void secret_contexts(ajwt_key_t *key)
+{
+    int i;
+
+    for (i = 0; i < 3 && ajwt_hmac_mac; i++) {
+        OSSL_PARAM params[2];
+        EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(ajwt_hmac_mac);
+
+        params[0] = OSSL_PARAM_construct_utf8_string(
+            OSSL_MAC_PARAM_DIGEST, (char *)ajwt_md_names[i], 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if (ctx && EVP_MAC_init(ctx, key->secret, key->secret_len, params)) {
+            key->hmac[i] = ctx;
+        }
+        else {
+            EVP_MAC_CTX_free(ctx);
+            ERR_clear_error();
+        }
+    }
+}
+
+EVP_MAC_CTX *ajwt_key_hmac_ctx(const ajwt_key_t *key, ajwt_alg_e alg)
+{
+    int i = alg_info(alg)->md_index;
+
+    if (key->kty != AJWT_KTY_OCT || ajwt_alg_kty(alg) != AJWT_KTY_OCT || i < 0
+        || !key->hmac[i]) {
+        return NULL;
+    }
+    return EVP_MAC_CTX_dup(key->hmac[i]);
 }
 
 apr_status_t ajwt_key_from_secret(ajwt_key_t **pkey, apr_pool_t *p,
@@ -140,6 +212,8 @@ apr_status_t ajwt_key_from_secret(ajwt_key_t **pkey, apr_pool_t *p,
     key->is_private = 1;
     key->secret = copy;
     key->secret_len = len;
+    secret_contexts(key);
+    apr_pool_cleanup_register(p, key, secret_cleanup, apr_pool_cleanup_null);
     *pkey = key;
     return APR_SUCCESS;
 }

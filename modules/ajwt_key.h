@@ -50,6 +50,9 @@ typedef struct ajwt_key_t {
     int bits;                    /* RSA modulus bits, EC field bits */
     int curve_nid;               /* EC: NID_X9_62_prime256v1, NID_secp384r1,
                                     NID_secp521r1; 0 otherwise */
+    EVP_MAC_CTX *hmac[3];        /* oct: HMAC-SHA256/384/512 contexts keyed
+                                    at load time, duplicated per use (no
+                                    per-request algorithm fetch) */
 } ajwt_key_t;
 
 /**
@@ -81,6 +84,14 @@ const EVP_MD *ajwt_alg_md(ajwt_alg_e alg);
 apr_status_t ajwt_crypto_init(ajwt_err_t *err);
 
 /**
+ * Release what ajwt_crypto_init fetched (when the configuration that used
+ * it is dropped: a restart unloads the module, and the fetched objects
+ * must not outlive it). Not thread-safe; after it, call ajwt_crypto_init
+ * again before using keys.
+ */
+void ajwt_crypto_release(void);
+
+/**
  * Make an HMAC key from raw secret bytes (copied into p). Any length is
  * accepted here; ajwt_key_fits() enforces the minimum for an algorithm.
  */
@@ -108,6 +119,13 @@ apr_status_t ajwt_key_from_pem(ajwt_key_t **pkey, apr_pool_t *p,
  */
 apr_status_t ajwt_key_fits(const ajwt_key_t *key, ajwt_alg_e alg,
                            ajwt_err_t *err);
+
+/**
+ * A fresh HMAC context for an oct key under an HS algorithm, already keyed
+ * (a copy of the one made at load time): update, final, EVP_MAC_CTX_free.
+ * NULL when the key has none (not oct, or ajwt_crypto_init had not run).
+ */
+EVP_MAC_CTX *ajwt_key_hmac_ctx(const ajwt_key_t *key, ajwt_alg_e alg);
 
 /**
  * Do a and b hold the same key material (the same secret, or the same public

@@ -50,6 +50,8 @@
 #define L_REVOKE_FAMILY "ajwt_rt_revoke_family"
 #define L_REVOKE_USER "ajwt_rt_revoke_user"
 #define L_PURGE "ajwt_rt_purge"
+#define L_PURGE_REVOKED "ajwt_rt_purge_revoked"
+#define L_PEEK "ajwt_rt_peek"
 
 static const struct {
     const char *label;
@@ -70,7 +72,13 @@ static const struct {
                        " WHERE family_id = %s AND revoked_at = 0" },
     { L_REVOKE_USER, "UPDATE @T SET revoked_at = %lld"
                      " WHERE username = %s AND revoked_at = 0" },
-    { L_PURGE, "DELETE FROM @T WHERE expires_at < %lld LIMIT 500" },
+    /* Spent rows stay until their family expires: presenting one revokes
+     * the family, even after the token's own expiry (a thief's lineage
+     * must not outlive the victim's token). Revoked rows are dead. */
+    { L_PURGE, "DELETE FROM @T WHERE family_expires_at < %lld LIMIT 500" },
+    { L_PURGE_REVOKED, "DELETE FROM @T WHERE revoked_at > 0"
+                       " AND revoked_at < %lld LIMIT 500" },
+    { L_PEEK, "SELECT username FROM @T WHERE token_hash = %s" },
 };
 
 /* MySQL/MariaDB error numbers worth a retry of the whole transaction. */
@@ -640,10 +648,14 @@ static int store_in_grace(int *pin, const char **pcurrent, request_rec *r,
     const char **c;
     int rv;
 
+    apr_int64_t since = pol->now - row->used_at;
+
     *pin = 0;
     *pcurrent = NULL;
-    if (pol->reuse_interval <= 0 || pol->now < row->used_at
-        || pol->now - row->used_at >= pol->reuse_interval) {
+    if (since < 0) {
+        since = -since; /* spent by a server whose clock runs ahead */
+    }
+    if (pol->reuse_interval <= 0 || since >= pol->reuse_interval) {
         return 0;
     }
     rv = store_select(&cur, NULL, r, L_CURRENT, args, 2);
@@ -733,8 +745,9 @@ static ajwt_store_e store_rotate_txn(ajwt_store_grant_t *out, int *prv,
     if (*prv) {
         return AJWT_STORE_UNAVAILABLE;
     }
-    if (!found || row.revoked_at != 0 || row.expires_at <= pol->now
-        || row.family_expires_at <= pol->now) {
+    if (!found || row.revoked_at != 0 || row.family_expires_at <= pol->now
+        || (row.used_at == 0 && row.expires_at <= pol->now)) {
+        /* a spent token is judged below even after its own expiry */
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02008)
                       "refresh token '%.8s' refused: %s%s%s", digest,
                       !found ? "unknown" : row.revoked_at ? "revoked"
@@ -993,4 +1006,35 @@ void ajwt_store_purge(request_rec *r, apr_int64_t now)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(02015)
                       "refresh token store: purged %d expired rows", nrows);
     }
+    if (store_exec(&nrows, r, L_PURGE_REVOKED, args) == 0 && nrows > 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(02024)
+                      "refresh token store: purged %d revoked rows", nrows);
+    }
+}
+
+ajwt_store_e ajwt_store_peek_user(const char **puser, request_rec *r,
+                                  const char *presented)
+{
+    apr_array_header_t *rows;
+    const char *digest;
+    const void *args[1];
+    ajwt_err_t err;
+
+    *puser = NULL;
+    if (!ajwt_token_is_wellformed(presented)) {
+        return AJWT_STORE_INVALID;
+    }
+    ajwt_err_clear(&err);
+    if (ajwt_token_digest(&digest, r->pool, presented, &err) != APR_SUCCESS) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    args[0] = digest;
+    if (store_select(&rows, NULL, r, L_PEEK, args, 1) != 0) {
+        return AJWT_STORE_UNAVAILABLE;
+    }
+    if (rows->nelts == 0) {
+        return AJWT_STORE_INVALID;
+    }
+    *puser = APR_ARRAY_IDX(rows, 0, const char **)[0];
+    return *puser ? AJWT_STORE_OK : AJWT_STORE_INVALID;
 }

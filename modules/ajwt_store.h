@@ -137,8 +137,19 @@ ajwt_store_e ajwt_store_claims(apr_array_header_t **pextra, request_rec *r,
                                const char *label, const char *username);
 
 /**
- * Delete rows expired for more than a minute, at most 500, at most once a
- * minute per process. Failures are logged and otherwise ignored.
+ * The user of a presented refresh token, without locking or judging it (so
+ * that the claims query can run before the rotation spends the token).
+ * @return AJWT_STORE_OK with *puser set, AJWT_STORE_INVALID (malformed or
+ *         unknown), or AJWT_STORE_UNAVAILABLE (logged).
+ */
+ajwt_store_e ajwt_store_peek_user(const char **puser, request_rec *r,
+                                  const char *presented);
+
+/**
+ * Delete the rows of families expired for more than a minute, and rows
+ * revoked more than a minute ago (at most 500 each), at most once a minute
+ * per process. Spent rows of live families stay: reuse detection needs them.
+ * Failures are logged and otherwise ignored.
  */
 void ajwt_store_purge(request_rec *r, apr_int64_t now);
 

@@ -329,6 +329,10 @@ class Keys:
             "ec": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
             "ec2": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
             "ed": ["-algorithm", "ED25519"],
+            # for the interop and hostile-token suites (test_100, test_110)
+            "ec384": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+            "ec521": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
+            "ed2": ["-algorithm", "ED25519"],
         }
         for name, args in specs.items():
             priv = self.dir / f"{name}.pem"
@@ -338,6 +342,9 @@ class Keys:
         secret = os.urandom(32)
         (self.dir / "hs256.bin").write_bytes(secret)
         (self.dir / "hs256-short.bin").write_bytes(os.urandom(16))
+        # HS384 / HS512 secrets of the hash output's size (48 / 64 bytes)
+        (self.dir / "hs384.bin").write_bytes(os.urandom(48))
+        (self.dir / "hs512.bin").write_bytes(os.urandom(64))
         (self.dir / "garbage.pem").write_text(
             "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n")
         for f in self.dir.iterdir():
@@ -357,6 +364,10 @@ class Keys:
     @property
     def hs256_b64(self):
         return base64.b64encode(self.hs256).decode()
+
+    def secret(self, alg):
+        """The HMAC secret (raw bytes) for HS256, HS384 or HS512."""
+        return (self.dir / f"{alg.lower()}.bin").read_bytes()
 
     @property
     def hs256_short_b64(self):
@@ -680,7 +691,9 @@ class Httpd:
         os.chmod(vdir, 0o777)
         return ["valgrind", "--tool=memcheck", "--error-exitcode=0",
                 f"--suppressions={TOP}/tests/tools/valgrind.supp",
-                "--track-origins=yes", "--leak-check=no", "--num-callers=30",
+                "--track-origins=yes", "--leak-check=full",
+                "--show-leak-kinds=definite", "--errors-for-leak-kinds=none",
+                "--num-callers=30",
                 f"--log-file={vdir}/{self.name}-%p.log"]
 
     def _log_size(self):
