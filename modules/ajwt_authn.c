@@ -256,7 +256,7 @@ static int verify(request_rec *r, const ajwt_dir_conf_t *dc,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(01003)
-                  "bearer token rejected: %s (kid '%s'), for %s", st->err.text,
+                  "bearer token rejected: %s (kid '%.64s'), for %s", st->err.text,
                   (jws && jws->kid) ? jws->kid : "", r->uri);
     return HTTP_UNAUTHORIZED;
 }
