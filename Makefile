@@ -87,11 +87,13 @@ fuzz-smoke: fuzz-build
 
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-# Everything CI runs: dependencies, build, source checks, unit, integration.
+# Everything CI runs: dependencies, build, source checks, unit tests (plain
+# and under ASan/UBSan), a minute of fuzzing, integration.
 test: deps
 	$(MAKE) all
 	$(MAKE) check
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 
 demo: deps all
@@ -112,7 +114,7 @@ help:
 	@echo "make test       install deps (root), build, unit + integration tests"
 	@echo "make demo       run a private Apache + MariaDB demo on 127.0.0.1:8080"
 	@echo "make install    install the module with apxs -i"
-	@echo "make unit | unit-asan | integration | valgrind | check | clean"
+	@echo "make unit | unit-asan | integration | valgrind | fuzz | fuzz-smoke | check | clean"
 
 .PHONY: valgrind all deps unit unit-asan check check-tools integration test demo install \
         format-check clean help
