@@ -365,6 +365,13 @@ class Keys:
     def hs256_b64(self):
         return base64.b64encode(self.hs256).decode()
 
+    # a 32-byte secret whose base64url form has '-' and '_' (and no '=')
+    HSURL = bytes([0xfb, 0xff, 0xbf] * 11)[:32]
+
+    @property
+    def hsurl_b64url(self):
+        return base64.urlsafe_b64encode(self.HSURL).decode().rstrip("=")
+
     def secret(self, alg):
         """The HMAC secret (raw bytes) for HS256, HS384 or HS512."""
         return (self.dir / f"{alg.lower()}.bin").read_bytes()
@@ -617,6 +624,7 @@ class Httpd:
             "KEYS": str(self.keys.dir),
             "HS256_B64": self.keys.hs256_b64,
             "HS256_SHORT_B64": self.keys.hs256_short_b64,
+            "HSURL_B64URL": self.keys.hsurl_b64url,
             "ISS": ISS, "AUD": AUD,
             "USER_GROUP": f"User {user}\nGroup {group}" if IS_ROOT else "",
             "LOGLEVEL": self.loglevel,
