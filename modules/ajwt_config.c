@@ -69,6 +69,15 @@ void *ajwt_config_create_dir(apr_pool_t *p, char *dir)
     dc->export_names = NULL;
     dc->claim_headers = AJWT_UNSET;
     dc->cookie_name = NULL;
+    dc->pass_cookie = AJWT_UNSET;
+    dc->login_location = NULL;
+    dc->refresh_location = NULL;
+    dc->allow_preflight = AJWT_UNSET;
+    dc->delivery = AJWT_UNSET;
+    dc->refresh_cookie_name = NULL;
+    dc->cookie_secure = AJWT_UNSET;
+    dc->cookie_path = NULL;
+    dc->refresh_cookie_path = NULL;
     dc->providers = NULL;
     dc->form_username = NULL;
     dc->form_password = NULL;
@@ -98,6 +107,15 @@ void *ajwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     AJWT_MERGE_PTR(export_names);
     AJWT_MERGE_INT(claim_headers);
     AJWT_MERGE_PTR(cookie_name);
+    AJWT_MERGE_INT(pass_cookie);
+    AJWT_MERGE_PTR(login_location);
+    AJWT_MERGE_PTR(refresh_location);
+    AJWT_MERGE_INT(allow_preflight);
+    AJWT_MERGE_INT(delivery);
+    AJWT_MERGE_PTR(refresh_cookie_name);
+    AJWT_MERGE_INT(cookie_secure);
+    AJWT_MERGE_PTR(cookie_path);
+    AJWT_MERGE_PTR(refresh_cookie_path);
     AJWT_MERGE_PTR(providers);
     AJWT_MERGE_PTR(form_username);
     AJWT_MERGE_PTR(form_password);
@@ -147,9 +165,55 @@ AJWT_GET(apr_int64_t, family_lifetime, family_lifetime,
          AJWT_DEFAULT_FAMILY_LIFETIME)
 AJWT_GET(apr_int64_t, reuse_interval, reuse_interval,
          AJWT_DEFAULT_REUSE_INTERVAL)
+AJWT_GET(int, pass_cookie, pass_cookie, 0)
+AJWT_GET(int, allow_preflight, allow_preflight, 0)
+AJWT_GET(ajwt_delivery_e, delivery, delivery, AJWT_DELIVERY_JSON)
+AJWT_GET(int, cookie_secure, cookie_secure, 1)
 AJWT_GET_STR(user_claim, user_claim, AJWT_DEFAULT_USER_CLAIM)
+AJWT_GET_STR(access_cookie, cookie_name, AJWT_DEFAULT_ACCESS_COOKIE)
+AJWT_GET_STR(refresh_cookie, refresh_cookie_name, AJWT_DEFAULT_REFRESH_COOKIE)
 AJWT_GET_STR(form_username, form_username, AJWT_DEFAULT_FORM_USERNAME)
 AJWT_GET_STR(form_password, form_password, AJWT_DEFAULT_FORM_PASSWORD)
+
+const char *ajwt_conf_cookie_path(const ajwt_dir_conf_t *dc)
+{
+    /* __Host- cookies must have Path=/ (RFC 6265bis) */
+    if (!strncmp(ajwt_conf_access_cookie(dc), "__Host-", 7)) {
+        return "/";
+    }
+    return dc->cookie_path ? dc->cookie_path : AJWT_DEFAULT_COOKIE_PATH;
+}
+
+/** The directory part of a path, with its trailing '/' ("/a/b" -> "/a/"). */
+static const char *parent_path(apr_pool_t *p, const char *path)
+{
+    const char *q = path ? strchr(path, '?') : NULL;
+    const char *end = q ? q : (path ? path + strlen(path) : NULL);
+    const char *slash = NULL, *c;
+
+    if (!path || *path != '/') {
+        return "/";
+    }
+    for (c = path; c < end; c++) {
+        if (*c == '/') {
+            slash = c;
+        }
+    }
+    return apr_pstrmemdup(p, path, (apr_size_t)(slash - path) + 1);
+}
+
+const char *ajwt_conf_refresh_cookie_path(const ajwt_dir_conf_t *dc,
+                                          const request_rec *r)
+{
+    if (!strncmp(ajwt_conf_refresh_cookie(dc), "__Host-", 7)) {
+        return "/";
+    }
+    if (dc->refresh_cookie_path) {
+        return dc->refresh_cookie_path;
+    }
+    return parent_path(r->pool, dc->refresh_location ? dc->refresh_location
+                                                     : r->uri);
+}
 
 const char *ajwt_conf_refresh_table(const ajwt_server_conf_t *sc)
 {
@@ -525,10 +589,11 @@ static void count_placeholders(const char *sql, int *pstrings, int *pothers)
     }
 }
 
-/** AuthJWTCookieName: an RFC 6265 cookie-name (an HTTP token). */
+/** AuthJWTCookieName, AuthJWTRefreshCookieName: an RFC 6265 cookie-name
+ * (an HTTP token). cmd->info: the offset of the field. */
 static const char *set_cookie_name(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    ajwt_dir_conf_t *dc = cfg;
+    const char **field = (const char **)((char *)cfg + (apr_size_t)cmd->info);
     const char *c;
 
     for (c = arg; *c; c++) {
@@ -540,7 +605,43 @@ static const char *set_cookie_name(cmd_parms *cmd, void *cfg, const char *arg)
         return apr_psprintf(cmd->pool, "%s: '%s' is not a cookie name",
                             cmd->cmd->name, arg);
     }
-    dc->cookie_name = apr_pstrdup(cmd->pool, arg);
+    *field = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+/** A URL path of our own site: starts with one '/', printable, no spaces. */
+static const char *set_local_path(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    const char **field = (const char **)((char *)cfg + (apr_size_t)cmd->info);
+    const char *c;
+
+    for (c = arg; *c; c++) {
+        if (*c <= 0x20 || *c >= 0x7f || *c == '\\') {
+            break;
+        }
+    }
+    if (arg[0] != '/' || arg[1] == '/' || *c) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a local URL path "
+                            "(like /auth/login)", cmd->cmd->name, arg);
+    }
+    *field = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_delivery(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    ajwt_dir_conf_t *dc = cfg;
+
+    if (!strcasecmp(arg, "Json")) {
+        dc->delivery = AJWT_DELIVERY_JSON;
+    }
+    else if (!strcasecmp(arg, "Cookie")) {
+        dc->delivery = AJWT_DELIVERY_COOKIE;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not Json or Cookie",
+                            cmd->cmd->name, arg);
+    }
     return NULL;
 }
 
@@ -617,8 +718,35 @@ const command_rec ajwt_config_cmds[] = {
     AP_INIT_FLAG("AuthJWTClaimHeaders", ap_set_flag_slot,
                  DIR_OFFSET(claim_headers), AJWT_AUTH,
                  "also pass claims as X-JWT-Claim-* request headers"),
-    AP_INIT_TAKE1("AuthJWTCookieName", set_cookie_name, NULL, AJWT_AUTH,
+    AP_INIT_TAKE1("AuthJWTCookieName", set_cookie_name,
+                  DIR_OFFSET(cookie_name), AJWT_AUTH,
                   "cookie that may carry the access token"),
+    AP_INIT_FLAG("AuthJWTPassCookie", ap_set_flag_slot,
+                 DIR_OFFSET(pass_cookie), AJWT_AUTH,
+                 "pass the access cookie on to the application"),
+    AP_INIT_TAKE1("AuthJWTLoginRequiredLocation", set_local_path,
+                  DIR_OFFSET(login_location), AJWT_AUTH,
+                  "where browser navigations without a valid token go"),
+    AP_INIT_TAKE1("AuthJWTRefreshLocation", set_local_path,
+                  DIR_OFFSET(refresh_location), AJWT_AUTH,
+                  "where browser navigations with an expired token go"),
+    AP_INIT_FLAG("AuthJWTAllowPreflight", ap_set_flag_slot,
+                 DIR_OFFSET(allow_preflight), AJWT_AUTH,
+                 "let CORS preflight requests through without a token"),
+    AP_INIT_TAKE1("AuthJWTDeliveryType", set_delivery, NULL, AJWT_PRIV,
+                  "Json (default) or Cookie: how the endpoints hand out tokens"),
+    AP_INIT_TAKE1("AuthJWTRefreshCookieName", set_cookie_name,
+                  DIR_OFFSET(refresh_cookie_name), AJWT_PRIV,
+                  "cookie that carries the refresh token (Cookie delivery)"),
+    AP_INIT_FLAG("AuthJWTCookieSecure", ap_set_flag_slot,
+                 DIR_OFFSET(cookie_secure), AJWT_PRIV,
+                 "mark the cookies Secure (default On)"),
+    AP_INIT_TAKE1("AuthJWTCookiePath", set_local_path,
+                  DIR_OFFSET(cookie_path), AJWT_PRIV,
+                  "Path of the access cookie (default /)"),
+    AP_INIT_TAKE1("AuthJWTRefreshCookiePath", set_local_path,
+                  DIR_OFFSET(refresh_cookie_path), AJWT_PRIV,
+                  "Path of the refresh cookie"),
     AP_INIT_ITERATE("AuthJWTProvider", set_provider, NULL, AJWT_PRIV,
                     "authn providers that check login passwords"),
     AP_INIT_TAKE1("AuthJWTFormUsername", set_name, DIR_OFFSET(form_username),

@@ -33,6 +33,17 @@
 #define AJWT_DEFAULT_FORM_USERNAME "username"
 #define AJWT_DEFAULT_FORM_PASSWORD "password"
 #define AJWT_DEFAULT_REFRESH_TABLE "auth_jwt_refresh_token"
+#define AJWT_DEFAULT_ACCESS_COOKIE "jwt_access"
+#define AJWT_DEFAULT_REFRESH_COOKIE "jwt_refresh"
+#define AJWT_DEFAULT_COOKIE_PATH "/"
+/* Browsers keep cookies up to about 4096 bytes, name and attributes
+ * included: a token over this cannot travel as a cookie. */
+#define AJWT_COOKIE_TOKEN_MAX 4000
+
+typedef enum {
+    AJWT_DELIVERY_JSON = 0,
+    AJWT_DELIVERY_COOKIE
+} ajwt_delivery_e;
 
 typedef enum {
     AJWT_EXPORT_ALL = 0,
@@ -66,6 +77,17 @@ typedef struct {
     apr_array_header_t *export_names;
     int claim_headers;              /* AuthJWTClaimHeaders */
     const char *cookie_name;        /* AuthJWTCookieName */
+    int pass_cookie;                /* AuthJWTPassCookie */
+    const char *login_location;     /* AuthJWTLoginRequiredLocation */
+    const char *refresh_location;   /* AuthJWTRefreshLocation */
+    int allow_preflight;            /* AuthJWTAllowPreflight */
+
+    /* browser mode of the endpoints */
+    int delivery;                   /* ajwt_delivery_e; AuthJWTDeliveryType */
+    const char *refresh_cookie_name; /* AuthJWTRefreshCookieName */
+    int cookie_secure;              /* AuthJWTCookieSecure */
+    const char *cookie_path;        /* AuthJWTCookiePath */
+    const char *refresh_cookie_path; /* AuthJWTRefreshCookiePath */
 
     /* endpoints */
     ajwt_provider_t *providers;     /* AuthJWTProvider */
@@ -105,6 +127,22 @@ apr_int64_t ajwt_conf_refresh_lifetime(const ajwt_dir_conf_t *dc);
 apr_int64_t ajwt_conf_family_lifetime(const ajwt_dir_conf_t *dc);
 apr_int64_t ajwt_conf_reuse_interval(const ajwt_dir_conf_t *dc);
 const char *ajwt_conf_refresh_table(const ajwt_server_conf_t *sc);
+int ajwt_conf_pass_cookie(const ajwt_dir_conf_t *dc);
+int ajwt_conf_allow_preflight(const ajwt_dir_conf_t *dc);
+ajwt_delivery_e ajwt_conf_delivery(const ajwt_dir_conf_t *dc);
+int ajwt_conf_cookie_secure(const ajwt_dir_conf_t *dc);
+const char *ajwt_conf_cookie_path(const ajwt_dir_conf_t *dc);
+/** The access cookie's name: AuthJWTCookieName, else "jwt_access". */
+const char *ajwt_conf_access_cookie(const ajwt_dir_conf_t *dc);
+/** The refresh cookie's name: AuthJWTRefreshCookieName, else "jwt_refresh". */
+const char *ajwt_conf_refresh_cookie(const ajwt_dir_conf_t *dc);
+/**
+ * The refresh cookie's Path: AuthJWTRefreshCookiePath; else the parent
+ * path of AuthJWTRefreshLocation ("/auth/" for "/auth/refresh"); else the
+ * parent path of this request's URI. "/" for __Host- cookies.
+ */
+const char *ajwt_conf_refresh_cookie_path(const ajwt_dir_conf_t *dc,
+                                          const request_rec *r);
 
 /**
  * Cross-check every configured section of every server (check_config
