@@ -29,6 +29,7 @@
 #include "ajwt_jws.h"
 #include "ajwt_claims.h"
 #include "ajwt_authn.h"
+#include "ajwt_url.h"
 
 #define AJWT_CLAIM_HEADER "X-JWT-Claim-"
 #define AJWT_CLAIM_HEADER_LEN (sizeof(AJWT_CLAIM_HEADER) - 1)
@@ -261,12 +262,81 @@ static int verify(request_rec *r, const ajwt_dir_conf_t *dc,
     return HTTP_UNAUTHORIZED;
 }
 
+/**
+ * Find the token of r: the Authorization: Bearer header, else (with
+ * AuthJWTCookieName) the access cookie, else the cookie token an earlier
+ * request of this chain read (the fixups hide the cookie from the
+ * application, and internal redirects share the headers).
+ * @return 1 with st->token set, 0 for none, -1 for a malformed Bearer header.
+ */
+static int find_token(request_rec *r, const ajwt_dir_conf_t *dc,
+                      ajwt_request_t *st)
+{
+    const char *hdr = apr_table_get(r->headers_in,
+                                    (r->proxyreq == PROXYREQ_PROXY)
+                                        ? "Proxy-Authorization"
+                                        : "Authorization");
+    ajwt_request_t *prior;
+    int found = hdr ? bearer_token(&st->token, r->pool, hdr) : 0;
+
+    if (found || !dc->cookie_name) {
+        return found;
+    }
+    if (ap_cookie_read(r, dc->cookie_name, &st->token, 0) == APR_SUCCESS
+        && st->token && *st->token) {
+        st->from_cookie = 1;
+        return 1;
+    }
+    prior = ajwt_authn_state(r->prev ? r->prev : r->main);
+    if (prior && prior->from_cookie && prior->token) {
+        st->token = prior->token;
+        st->from_cookie = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/**
+ * Answer a request without a valid token: a browser navigation goes to
+ * AuthJWTRefreshLocation (no token, or an expired one: the browser drops an
+ * access cookie when its Max-Age ends) or AuthJWTLoginRequiredLocation
+ * (any other refusal, or no refresh location) with return_to; everything
+ * else gets the 401 challenge.
+ * @return HTTP_MOVED_TEMPORARILY or HTTP_UNAUTHORIZED.
+ */
+static int refuse(request_rec *r, const ajwt_dir_conf_t *dc,
+                  const ajwt_request_t *st)
+{
+    const char *to = NULL;
+    request_rec *first = initial(r);
+
+    if (ajwt_url_is_navigation(apr_table_get(r->headers_in, "Accept"),
+                               apr_table_get(r->headers_in,
+                                             "X-Requested-With"))) {
+        int expired = st->outcome == 0 || st->err.code == AJWT_E_EXPIRED;
+        to = (expired && dc->refresh_location) ? dc->refresh_location
+                                               : dc->login_location;
+    }
+    if (!to) {
+        ap_note_auth_failure(r);
+        return HTTP_UNAUTHORIZED;
+    }
+    apr_table_setn(r->headers_out, "Location",
+                   ajwt_url_with_return(r->pool, to,
+                                        ajwt_url_return_to(
+                                            first->unparsed_uri)));
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(01010)
+                  "browser navigation without a valid token sent to %s, "
+                  "for %s", to, r->uri);
+    return HTTP_MOVED_TEMPORARILY;
+}
+
 int ajwt_authn_check(request_rec *r)
 {
     const ajwt_dir_conf_t *dc;
     ajwt_request_t *st, *prior;
-    const char *hdr;
-    int found = 0, rv;
+    int found, rv;
 
     if (!is_jwt(r)) {
         return DECLINED;
@@ -279,33 +349,19 @@ int ajwt_authn_check(request_rec *r)
     r->ap_auth_type = (char *)AJWT_AUTH_TYPE;
     dc = ajwt_config_dir(r);
     st = apr_pcalloc(r->pool, sizeof(*st));
-    hdr = apr_table_get(r->headers_in, (r->proxyreq == PROXYREQ_PROXY)
-                                           ? "Proxy-Authorization"
-                                           : "Authorization");
-    if (hdr) {
-        found = bearer_token(&st->token, r->pool, hdr);
-    }
-    if (!found && dc->cookie_name
-        && ap_cookie_read(r, dc->cookie_name, &st->token, 0) == APR_SUCCESS
-        && st->token && *st->token) {
-        found = 1;
-        st->from_cookie = 1;
-    }
+    ap_set_module_config(r->request_config, &auth_jwt_module, st);
+    found = find_token(r, dc, st);
     if (found < 0) {
         st->outcome = -1;
         ajwt_err_set(&st->err, AJWT_E_MALFORMED, "malformed bearer credentials");
-        ap_set_module_config(r->request_config, &auth_jwt_module, st);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(01005)
                       "malformed Authorization: Bearer header, for %s", r->uri);
-        ap_note_auth_failure(r);
-        return HTTP_UNAUTHORIZED;
+        return refuse(r, dc, st);
     }
     if (!found) {
-        ap_set_module_config(r->request_config, &auth_jwt_module, st);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(01006)
                       "no bearer token, for %s", r->uri);
-        ap_note_auth_failure(r);
-        return HTTP_UNAUTHORIZED;
+        return refuse(r, dc, st);
     }
 
     /* A redirect or sub-request of a request that verified this very token
@@ -317,7 +373,6 @@ int ajwt_authn_check(request_rec *r)
         r->user = (char *)prior->user;
         return OK;
     }
-    ap_set_module_config(r->request_config, &auth_jwt_module, st);
     rv = verify(r, dc, st);
     if (rv == OK && st->from_cookie && !same_origin(r)) {
         /* refused: never a verified state that an ErrorDocument redirect
@@ -334,10 +389,7 @@ int ajwt_authn_check(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                       "token accepted for user '%s'", r->user);
     }
-    else if (rv == HTTP_UNAUTHORIZED) {
-        ap_note_auth_failure(r);
-    }
-    return rv;
+    return rv == HTTP_UNAUTHORIZED ? refuse(r, dc, st) : rv;
 }
 
 int ajwt_authn_note_failure(request_rec *r, const char *auth_type)
@@ -433,6 +485,38 @@ static void strip_claim_headers(request_rec *r)
     }
 }
 
+int ajwt_authn_preflight(request_rec *r)
+{
+    if (!is_jwt(r) || r->method_number != M_OPTIONS
+        || !ajwt_conf_allow_preflight(ajwt_config_dir(r))
+        || !apr_table_get(r->headers_in, "Origin")
+        || !apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
+        return DECLINED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                  "CORS preflight let through without a token: %s", r->uri);
+    return OK;
+}
+
+/** Hide the token cookies from the application (AuthJWTPassCookie Off). */
+static void hide_cookies(request_rec *r, const ajwt_dir_conf_t *dc)
+{
+    const char *cookie = apr_table_get(r->headers_in, "Cookie");
+    const char *rest;
+
+    if (!cookie || !dc->cookie_name || ajwt_conf_pass_cookie(dc)) {
+        return;
+    }
+    rest = ajwt_url_cookies_without(r->pool, cookie, dc->cookie_name,
+                                    ajwt_conf_refresh_cookie(dc));
+    if (rest) {
+        apr_table_setn(r->headers_in, "Cookie", rest);
+    }
+    else {
+        apr_table_unset(r->headers_in, "Cookie");
+    }
+}
+
 int ajwt_authn_fixups(request_rec *r)
 {
     const ajwt_dir_conf_t *dc;
@@ -444,8 +528,9 @@ int ajwt_authn_fixups(request_rec *r)
         return DECLINED;
     }
     strip_claim_headers(r);
-    st = ajwt_authn_state(r);
     dc = ajwt_config_dir(r);
+    hide_cookies(r, dc);
+    st = ajwt_authn_state(r);
     if (!st || st->outcome != 1 || !r->user
         || ajwt_conf_export_mode(dc) == AJWT_EXPORT_NONE) {
         return DECLINED;

@@ -48,8 +48,15 @@ int ajwt_authn_note_failure(request_rec *r, const char *auth_type);
  * into 403, as the contract asks without AuthzSendForbiddenOnFailure. */
 int ajwt_authn_authz_forbid(request_rec *r);
 
+/** access_checker_ex hook: with AuthJWTAllowPreflight On, a CORS preflight
+ * (OPTIONS with Origin and Access-Control-Request-Method) under AuthType JWT
+ * is let through without authentication (OK); DECLINED otherwise. */
+int ajwt_authn_preflight(request_rec *r);
+
 /** fixups hook: under AuthType JWT, drop incoming X-JWT-Claim-* headers and
- * export the verified claims (JWT_CLAIM_*, optionally X-JWT-Claim-*). */
+ * export the verified claims (JWT_CLAIM_*, optionally X-JWT-Claim-*); with
+ * AuthJWTCookieName, hide the token cookies from the application unless
+ * AuthJWTPassCookie On. */
 int ajwt_authn_fixups(request_rec *r);
 
 /** The verification state of r or of the request it was redirected from or

@@ -113,3 +113,39 @@ int ajwt_url_is_navigation(const char *accept, const char *requested_with)
     }
     return 0;
 }
+
+/** Is the cookie pair [s, e) named name (exactly)? */
+static int pair_named(const char *s, const char *e, const char *name)
+{
+    apr_size_t n;
+
+    if (!name) {
+        return 0;
+    }
+    n = strlen(name);
+    return (apr_size_t)(e - s) > n && !strncmp(s, name, n) && s[n] == '=';
+}
+
+const char *ajwt_url_cookies_without(apr_pool_t *p, const char *header,
+                                     const char *name1, const char *name2)
+{
+    const char *s = header, *e;
+    char *out = NULL;
+
+    while (s && *s) {
+        while (*s == ' ' || *s == '\t' || *s == ';') {
+            s++;
+        }
+        e = strchr(s, ';');
+        if (!e) {
+            e = s + strlen(s);
+        }
+        if (e > s && !pair_named(s, e, name1) && !pair_named(s, e, name2)) {
+            const char *pair = apr_pstrmemdup(p, s, (apr_size_t)(e - s));
+            out = out ? apr_pstrcat(p, out, "; ", pair, NULL)
+                      : (char *)pair;
+        }
+        s = e;
+    }
+    return out;
+}

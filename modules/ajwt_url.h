@@ -45,4 +45,12 @@ const char *ajwt_url_with_return(apr_pool_t *p, const char *location,
  */
 int ajwt_url_is_navigation(const char *accept, const char *requested_with);
 
+/**
+ * A Cookie header value without the cookies named name1 or name2 (either may
+ * be NULL): pairs are split on ';', compared by exact name, the others kept
+ * in order joined by "; ". NULL when nothing is left.
+ */
+const char *ajwt_url_cookies_without(apr_pool_t *p, const char *header,
+                                     const char *name1, const char *name2);
+
 #endif /* AJWT_URL_H */

@@ -79,6 +79,23 @@ START_TEST(test_navigation)
 }
 END_TEST
 
+START_TEST(test_cookies_without)
+{
+    apr_pool_t *p = ajwt_test_pool;
+
+    ck_assert_str_eq(ajwt_url_cookies_without(p, "a=1; at=TOKEN; b=2", "at",
+                                              "rt"), "a=1; b=2");
+    ck_assert_str_eq(ajwt_url_cookies_without(p, "at=x;rt=y;keep=1", "at",
+                                              "rt"), "keep=1");
+    ck_assert_ptr_null(ajwt_url_cookies_without(p, "at=x; rt=y", "at", "rt"));
+    /* names compare exactly: "att" and "xat" stay */
+    ck_assert_str_eq(ajwt_url_cookies_without(p, "att=1; xat=2; at=3", "at",
+                                              NULL), "att=1; xat=2");
+    ck_assert_str_eq(ajwt_url_cookies_without(p, "a=1", NULL, NULL), "a=1");
+    ck_assert_ptr_null(ajwt_url_cookies_without(p, "", "at", NULL));
+}
+END_TEST
+
 TCase *ajwt_url_tcase(void)
 {
     TCase *tc = tcase_create("url");
@@ -89,5 +106,6 @@ TCase *ajwt_url_tcase(void)
     tcase_add_test(tc, test_return_to_length);
     tcase_add_test(tc, test_encode_and_with_return);
     tcase_add_test(tc, test_navigation);
+    tcase_add_test(tc, test_cookies_without);
     return tc;
 }
