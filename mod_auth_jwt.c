@@ -28,6 +28,7 @@
 #include "ajwt_authn.h"
 #include "ajwt_endpoint.h"
 #include "ajwt_store.h"
+#include "ajwt_throttle.h"
 
 /** pconf cleanup: the fetched algorithms go with the configuration. */
 static apr_status_t ajwt_crypto_cleanup(void *data)
@@ -69,10 +70,13 @@ static void ajwt_register_hooks(apr_pool_t *p)
     static const char *const before_authz[] = {"mod_authz_core.c", NULL};
 
     ap_hook_pre_config(ajwt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(ajwt_throttle_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(ajwt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ajwt_store_post_config, NULL, before_dbd,
                         APR_HOOK_MIDDLE);
     ap_hook_post_config(ajwt_config_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(ajwt_throttle_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(ajwt_throttle_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_access_ex(ajwt_authn_preflight, NULL, NULL, APR_HOOK_FIRST,
                             AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_authn(ajwt_authn_check, NULL, NULL, APR_HOOK_MIDDLE,

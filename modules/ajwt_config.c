@@ -28,6 +28,7 @@
 #include "ajwt_b64url.h"
 #include "ajwt_config.h"
 #include "ajwt_store.h"
+#include "ajwt_throttle.h"
 
 #define AJWT_KEYFILE_MAX (1024 * 1024)
 #define AJWT_MIN_SECRET 32
@@ -42,6 +43,7 @@ void *ajwt_config_create_server(apr_pool_t *p, server_rec *s)
 {
     ajwt_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
     sc->refresh_table = NULL;
+    sc->throttle_cache = NULL;
     return sc;
 }
 
@@ -50,6 +52,7 @@ void *ajwt_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     const ajwt_server_conf_t *base = basev, *add = addv;
     ajwt_server_conf_t *n = apr_pcalloc(p, sizeof(*n));
     AJWT_MERGE_PTR(refresh_table);
+    AJWT_MERGE_PTR(throttle_cache);
     return n;
 }
 
@@ -70,6 +73,7 @@ void *ajwt_config_create_dir(apr_pool_t *p, char *dir)
     dc->claim_headers = AJWT_UNSET;
     dc->cookie_name = NULL;
     dc->pass_cookie = AJWT_UNSET;
+    dc->throttle = AJWT_UNSET;
     dc->login_location = NULL;
     dc->refresh_location = NULL;
     dc->allow_preflight = AJWT_UNSET;
@@ -108,6 +112,7 @@ void *ajwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     AJWT_MERGE_INT(claim_headers);
     AJWT_MERGE_PTR(cookie_name);
     AJWT_MERGE_INT(pass_cookie);
+    AJWT_MERGE_INT(throttle);
     AJWT_MERGE_PTR(login_location);
     AJWT_MERGE_PTR(refresh_location);
     AJWT_MERGE_INT(allow_preflight);
@@ -166,6 +171,7 @@ AJWT_GET(apr_int64_t, family_lifetime, family_lifetime,
 AJWT_GET(apr_int64_t, reuse_interval, reuse_interval,
          AJWT_DEFAULT_REUSE_INTERVAL)
 AJWT_GET(int, pass_cookie, pass_cookie, 0)
+AJWT_GET(int, throttle, throttle, 1)
 AJWT_GET(int, allow_preflight, allow_preflight, 0)
 AJWT_GET(ajwt_delivery_e, delivery, delivery, AJWT_DELIVERY_JSON)
 AJWT_GET(int, cookie_secure, cookie_secure, 1)
@@ -769,6 +775,10 @@ const command_rec ajwt_config_cmds[] = {
                   "SQL giving extra claims for a user (%s = user name)"),
     AP_INIT_TAKE1("AuthJWTRefreshTable", set_table, NULL, RSRC_CONF,
                   "table holding refresh tokens"),
+    AP_INIT_FLAG("AuthJWTThrottle", ap_set_flag_slot, DIR_OFFSET(throttle),
+                 AJWT_PRIV, "throttle failed logins and refreshes (default On)"),
+    AP_INIT_TAKE1("AuthJWTThrottleCache", ajwt_throttle_set_cache, NULL,
+                  RSRC_CONF, "socache PROVIDER[:ARGS] of the throttle counters"),
     {NULL}
 };
 

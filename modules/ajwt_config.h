@@ -60,6 +60,7 @@ typedef struct ajwt_provider_t {
 
 typedef struct {
     const char *refresh_table;      /* AuthJWTRefreshTable */
+    const char *throttle_cache;     /* AuthJWTThrottleCache */
 } ajwt_server_conf_t;
 
 typedef struct {
@@ -78,6 +79,7 @@ typedef struct {
     int claim_headers;              /* AuthJWTClaimHeaders */
     const char *cookie_name;        /* AuthJWTCookieName */
     int pass_cookie;                /* AuthJWTPassCookie */
+    int throttle;                   /* AuthJWTThrottle */
     const char *login_location;     /* AuthJWTLoginRequiredLocation */
     const char *refresh_location;   /* AuthJWTRefreshLocation */
     int allow_preflight;            /* AuthJWTAllowPreflight */
@@ -128,6 +130,7 @@ apr_int64_t ajwt_conf_family_lifetime(const ajwt_dir_conf_t *dc);
 apr_int64_t ajwt_conf_reuse_interval(const ajwt_dir_conf_t *dc);
 const char *ajwt_conf_refresh_table(const ajwt_server_conf_t *sc);
 int ajwt_conf_pass_cookie(const ajwt_dir_conf_t *dc);
+int ajwt_conf_throttle(const ajwt_dir_conf_t *dc);
 int ajwt_conf_allow_preflight(const ajwt_dir_conf_t *dc);
 ajwt_delivery_e ajwt_conf_delivery(const ajwt_dir_conf_t *dc);
 int ajwt_conf_cookie_secure(const ajwt_dir_conf_t *dc);

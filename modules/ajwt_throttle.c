@@ -1,0 +1,331 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_throttle.c: failed-attempt counters with exponential backoff (see
+ * ajwt_throttle.h). A key (user name or client address) gets its free
+ * attempts; each failure beyond them doubles the wait after the last
+ * failure (1, 2, 4 ... seconds, at most AJWT_THROTTLE_MAX_WAIT); a key quiet
+ * for AJWT_THROTTLE_MEMORY seconds is forgotten.
+ * Glue layer.
+ */
+#include <string.h>
+
+#include "apr_strings.h"
+#include "apr_global_mutex.h"
+#include "apr_thread_mutex.h"
+#include "apr_hash.h"
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "ap_provider.h"
+#include "ap_socache.h"
+#include "util_mutex.h"
+
+#include "ajwt_private.h"
+#include "ajwt_config.h"
+#include "ajwt_throttle.h"
+
+#define TP_MUTEX_TYPE "auth-jwt-throttle"
+#define TP_TABLE_MAX 10000 /* per-process fallback: keys kept at most */
+
+typedef struct {
+    apr_uint32_t count;  /* failures since the key was last forgotten */
+    apr_uint32_t unused;
+    apr_int64_t last;    /* time of the last failure, seconds */
+} tp_record_t;
+
+/* Set in post_config / child_init, read-only while serving; the records
+ * themselves are guarded by tp_mutex (socache) or tp_tmutex (fallback). */
+static const ap_socache_provider_t *tp_provider;
+static ap_socache_instance_t *tp_instance;
+static apr_global_mutex_t *tp_mutex;
+static apr_hash_t *tp_table;
+static apr_pool_t *tp_table_pool;
+#if APR_HAS_THREADS
+static apr_thread_mutex_t *tp_tmutex;
+#endif
+
+const char *ajwt_throttle_set_cache(cmd_parms *cmd, void *cfg,
+                                    const char *arg)
+{
+    ajwt_server_conf_t *sc =
+        ap_get_module_config(cmd->server->module_config, &auth_jwt_module);
+    const char *colon = strchr(arg, ':');
+    const char *name = colon ? apr_pstrmemdup(cmd->pool, arg,
+                                              (apr_size_t)(colon - arg))
+                             : arg;
+
+    if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                            AP_SOCACHE_PROVIDER_VERSION)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: unknown socache provider '%s' (LoadModule "
+                            "socache_%s_module ...)", cmd->cmd->name, name,
+                            name);
+    }
+    sc->throttle_cache = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+int ajwt_throttle_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp)
+{
+    return ap_mutex_register(pconf, TP_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
+                   == APR_SUCCESS
+               ? OK
+               : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static apr_status_t tp_cleanup(void *data)
+{
+    if (tp_provider && tp_instance) {
+        tp_provider->destroy(tp_instance, data);
+    }
+    tp_provider = NULL;
+    tp_instance = NULL;
+    tp_mutex = NULL;
+    return APR_SUCCESS;
+}
+
+int ajwt_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    const ajwt_server_conf_t *sc = ajwt_config_server(s);
+    const char *spec = sc->throttle_cache ? sc->throttle_cache : "shmcb";
+    const char *colon = strchr(spec, ':');
+    const char *name = colon ? apr_pstrmemdup(ptemp, spec,
+                                              (apr_size_t)(colon - spec))
+                             : spec;
+    static const struct ap_socache_hints hints = {48, sizeof(tp_record_t),
+                                                  apr_time_from_sec(60)};
+    const char *err;
+    apr_status_t rv;
+
+    tp_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                     AP_SOCACHE_PROVIDER_VERSION);
+    if (!tp_provider) {
+        /* no socache module loaded: per-process counters (child_init) */
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, AJWT_LOGNO(00110)
+                     "socache '%s' not loaded: login throttling keeps its "
+                     "counters per process", name);
+        return OK;
+    }
+    apr_pool_cleanup_register(pconf, s, tp_cleanup, apr_pool_cleanup_null);
+    err = tp_provider->create(&tp_instance, colon ? colon + 1 : NULL, ptemp,
+                              pconf);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
+                     AJWT_LOGNO(00111) "AuthJWTThrottleCache '%s': %s", spec,
+                     err);
+        tp_instance = NULL;
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (tp_provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&tp_mutex, NULL, TP_MUTEX_TYPE, NULL, s,
+                                    pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
+                         AJWT_LOGNO(00112) "cannot create the throttle mutex");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    rv = tp_provider->init(tp_instance, "ajwt-throttle", &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
+                     AJWT_LOGNO(00113) "cannot initialise the throttle cache "
+                     "'%s'", spec);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+void ajwt_throttle_child_init(apr_pool_t *p, server_rec *s)
+{
+    if (tp_mutex) {
+        apr_status_t rv = apr_global_mutex_child_init(
+            &tp_mutex, apr_global_mutex_lockfile(tp_mutex), p);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, AJWT_LOGNO(00114)
+                         "cannot attach the throttle mutex in the child");
+        }
+    }
+    if (!tp_provider) {
+        tp_table_pool = p;
+        tp_table = apr_hash_make(p);
+#if APR_HAS_THREADS
+        apr_thread_mutex_create(&tp_tmutex, APR_THREAD_MUTEX_DEFAULT, p);
+#endif
+    }
+}
+
+/** Lock the counters (socache mutex or the process's table mutex). */
+static void tp_lock(void)
+{
+    if (tp_mutex) {
+        apr_global_mutex_lock(tp_mutex);
+    }
+#if APR_HAS_THREADS
+    if (!tp_provider && tp_tmutex) {
+        apr_thread_mutex_lock(tp_tmutex);
+    }
+#endif
+}
+
+static void tp_unlock(void)
+{
+#if APR_HAS_THREADS
+    if (!tp_provider && tp_tmutex) {
+        apr_thread_mutex_unlock(tp_tmutex);
+    }
+#endif
+    if (tp_mutex) {
+        apr_global_mutex_unlock(tp_mutex);
+    }
+}
+
+/** Read a key's record (locked by the caller). @return 1 when found. */
+static int tp_get(request_rec *r, const char *key, tp_record_t *rec)
+{
+    unsigned int len = sizeof(*rec);
+
+    if (tp_provider && tp_instance) {
+        return tp_provider->retrieve(tp_instance, r->server,
+                                     (const unsigned char *)key,
+                                     (unsigned int)strlen(key),
+                                     (unsigned char *)rec, &len, r->pool)
+                   == APR_SUCCESS
+               && len == sizeof(*rec);
+    }
+    if (tp_table) {
+        const tp_record_t *found = apr_hash_get(tp_table, key,
+                                                APR_HASH_KEY_STRING);
+        if (found) {
+            *rec = *found;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/** Write a key's record (locked by the caller). */
+static void tp_put(request_rec *r, const char *key, const tp_record_t *rec)
+{
+    if (tp_provider && tp_instance) {
+        tp_provider->store(tp_instance, r->server, (const unsigned char *)key,
+                           (unsigned int)strlen(key),
+                           apr_time_from_sec(rec->last + AJWT_THROTTLE_MEMORY),
+                           (unsigned char *)rec, sizeof(*rec), r->pool);
+        return;
+    }
+    if (tp_table) {
+        tp_record_t *slot = apr_hash_get(tp_table, key, APR_HASH_KEY_STRING);
+        if (!slot) {
+            if (apr_hash_count(tp_table) >= TP_TABLE_MAX) {
+                apr_hash_clear(tp_table); /* crude, bounded memory */
+            }
+            slot = apr_palloc(tp_table_pool, sizeof(*slot));
+            apr_hash_set(tp_table, apr_pstrdup(tp_table_pool, key),
+                         APR_HASH_KEY_STRING, slot);
+        }
+        *slot = *rec;
+    }
+}
+
+/** Seconds a key must still wait, given its free attempts. */
+static apr_int64_t tp_wait(const tp_record_t *rec, apr_uint32_t free,
+                           apr_int64_t now)
+{
+    apr_uint32_t over;
+    apr_int64_t penalty;
+
+    if (now - rec->last > AJWT_THROTTLE_MEMORY || rec->count <= free) {
+        return 0;
+    }
+    over = rec->count - free;
+    penalty = over > 9 ? AJWT_THROTTLE_MAX_WAIT : ((apr_int64_t)1 << (over - 1));
+    if (penalty > AJWT_THROTTLE_MAX_WAIT) {
+        penalty = AJWT_THROTTLE_MAX_WAIT;
+    }
+    return rec->last + penalty > now ? rec->last + penalty - now : 0;
+}
+
+static const char *key_user(request_rec *r, const char *user)
+{
+    return user ? apr_pstrcat(r->pool, "ajwt:u:", user, NULL) : NULL;
+}
+
+static const char *key_addr(request_rec *r)
+{
+    return apr_pstrcat(r->pool, "ajwt:a:", r->useragent_ip, NULL);
+}
+
+apr_int64_t ajwt_throttle_check(request_rec *r, const char *user)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now()), wait = 0, w;
+    const char *ku = key_user(r, user);
+    tp_record_t rec;
+
+    tp_lock();
+    if (ku && tp_get(r, ku, &rec)) {
+        wait = tp_wait(&rec, AJWT_THROTTLE_FREE_USER, now);
+    }
+    if (tp_get(r, key_addr(r), &rec)
+        && (w = tp_wait(&rec, AJWT_THROTTLE_FREE_ADDR, now)) > wait) {
+        wait = w;
+    }
+    tp_unlock();
+    if (wait) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(00115)
+                      "attempt throttled for %" APR_INT64_T_FMT " s: user "
+                      "'%s', client %s", wait, user ? user : "-",
+                      r->useragent_ip);
+    }
+    return wait;
+}
+
+/** One more failure for key (locked by the caller). */
+static void tp_count(request_rec *r, const char *key, apr_int64_t now)
+{
+    tp_record_t rec;
+
+    if (!tp_get(r, key, &rec) || now - rec.last > AJWT_THROTTLE_MEMORY) {
+        memset(&rec, 0, sizeof(rec));
+    }
+    rec.count++;
+    rec.last = now;
+    tp_put(r, key, &rec);
+}
+
+void ajwt_throttle_failure(request_rec *r, const char *user)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    const char *ku = key_user(r, user);
+
+    tp_lock();
+    if (ku) {
+        tp_count(r, ku, now);
+    }
+    tp_count(r, key_addr(r), now);
+    tp_unlock();
+}
+
+void ajwt_throttle_success(request_rec *r, const char *user)
+{
+    const char *ku = key_user(r, user);
+
+    if (!ku) {
+        return;
+    }
+    tp_lock();
+    if (tp_provider && tp_instance) {
+        tp_provider->remove(tp_instance, r->server, (const unsigned char *)ku,
+                            (unsigned int)strlen(ku), r->pool);
+    }
+    else if (tp_table) {
+        apr_hash_set(tp_table, ku, APR_HASH_KEY_STRING, NULL);
+    }
+    tp_unlock();
+}
