@@ -295,7 +295,21 @@ static int body_parse_json(ajwt_body_t *body, const char **preason,
     return OK;
 }
 
-int ajwt_body_read(ajwt_body_t **pbody, const char **preason, request_rec *r)
+ajwt_body_t *ajwt_body_empty(apr_pool_t *p)
+{
+    ajwt_body_t *body = apr_pcalloc(p, sizeof(*body));
+
+    body->fields = apr_hash_make(p);
+    body->flags = apr_hash_make(p);
+    return body;
+}
+
+/**
+ * ajwt_body_read and ajwt_body_read_optional: allow_empty makes a body of
+ * zero bytes an empty ajwt_body_t whatever its Content-Type.
+ */
+static int body_read(ajwt_body_t **pbody, const char **preason,
+                     request_rec *r, int allow_empty)
 {
     ajwt_body_t *body;
     char *buf = NULL;
@@ -308,14 +322,16 @@ int ajwt_body_read(ajwt_body_t **pbody, const char **preason, request_rec *r)
     if (rc != OK) {
         return rc;
     }
+    if (allow_empty && len == 0) {
+        *pbody = ajwt_body_empty(r->pool);
+        return OK;
+    }
     if (!type) {
         *preason = "the body must be application/x-www-form-urlencoded "
                    "or application/json";
         return HTTP_BAD_REQUEST;
     }
-    body = apr_pcalloc(r->pool, sizeof(*body));
-    body->fields = apr_hash_make(r->pool);
-    body->flags = apr_hash_make(r->pool);
+    body = ajwt_body_empty(r->pool);
     rc = (type == BODY_FORM)
              ? body_parse_form(body->fields, preason, buf, len)
              : body_parse_json(body, preason, r, buf, len);
@@ -323,6 +339,17 @@ int ajwt_body_read(ajwt_body_t **pbody, const char **preason, request_rec *r)
         *pbody = body;
     }
     return rc;
+}
+
+int ajwt_body_read(ajwt_body_t **pbody, const char **preason, request_rec *r)
+{
+    return body_read(pbody, preason, r, 0);
+}
+
+int ajwt_body_read_optional(ajwt_body_t **pbody, const char **preason,
+                            request_rec *r)
+{
+    return body_read(pbody, preason, r, 1);
 }
 
 int ajwt_body_get(const char **pvalue, const ajwt_body_t *body,

@@ -38,6 +38,18 @@ typedef struct {
 int ajwt_body_read(ajwt_body_t **pbody, const char **preason, request_rec *r);
 
 /**
+ * As ajwt_body_read, except that an empty body (zero bytes, with any
+ * Content-Type or none) gives an empty ajwt_body_t: browser-mode refresh
+ * and logout, whose token travels in a cookie, may send no body at all.
+ * @return as ajwt_body_read.
+ */
+int ajwt_body_read_optional(ajwt_body_t **pbody, const char **preason,
+                            request_rec *r);
+
+/** A body with no fields, for a request that has none (a GET). */
+ajwt_body_t *ajwt_body_empty(apr_pool_t *p);
+
+/**
  * Look up a string field.
  * @return 1 with *pvalue set; 0 when absent; -1 when present but not a
  *         string (a JSON boolean).

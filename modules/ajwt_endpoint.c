@@ -9,6 +9,17 @@
  * providers; refresh tokens live in the store (ajwt_store); answers are
  * written by ajwt_issue. Wrong user, wrong password and deactivated user
  * give byte-identical answers.
+ *
+ * Browser mode (contract §5, AuthJWTDeliveryType Cookie on the login,
+ * refresh and logout locations): tokens travel in HttpOnly cookies only,
+ * never in a body; POST needs a same-origin Origin or Sec-Fetch-Site (the
+ * CSRF rule); login and logout answer 303 to a checked return_to; refresh
+ * answers 200 {"expires_in"} to a POST (XHR/fetch) and 303 to a GET (the
+ * redirect flow of a navigation whose access cookie has expired). Failed
+ * logins and GET refreshes go to AuthJWTLoginRequiredLocation when the
+ * context has one (error=invalid_grant or error=temporarily_unavailable for
+ * logins); a refused refresh clears both cookies; a store outage never does
+ * (503 JSON: the session may still be good).
  * Glue layer: APR, httpd.
  */
 
@@ -25,13 +36,16 @@
 #include "http_request.h"
 #include "ap_provider.h"
 #include "mod_auth.h"
+#include "util_script.h"
 
 #include "ajwt_private.h"
 #include "ajwt_config.h"
 #include "ajwt_claims.h"
 #include "ajwt_body.h"
+#include "ajwt_cookie.h"
 #include "ajwt_issue.h"
 #include "ajwt_store.h"
+#include "ajwt_url.h"
 #include "ajwt_endpoint.h"
 
 /* A bcrypt hash of a fixed throw-away password (htpasswd's default cost),
@@ -53,8 +67,24 @@ static apr_uint32_t endpoint_check_us;
 #define BAD_LOGIN "invalid username or password"
 #define BAD_REFRESH "invalid refresh token"
 
-typedef int (*endpoint_fn)(request_rec *r, const ajwt_dir_conf_t *dc,
-                           const ajwt_body_t *body);
+/* How a request is answered. */
+typedef enum {
+    FLOW_JSON = 0,     /* contract §3: tokens and errors as JSON */
+    FLOW_LOGIN,        /* cookie mode login: cookies, 303 to return_to */
+    FLOW_REFRESH_POST, /* cookie mode refresh by XHR/fetch: 200 expires_in */
+    FLOW_REFRESH_GET,  /* cookie mode refresh by navigation: 303 */
+    FLOW_LOGOUT        /* cookie mode logout: cookies cleared, 303 */
+} endpoint_flow_e;
+
+/* One endpoint request: its context, body and way of answering. */
+typedef struct {
+    const ajwt_dir_conf_t *dc;
+    const ajwt_body_t *body;
+    endpoint_flow_e flow;
+    const char *return_to; /* checked local path (cookie mode), else "/" */
+} endpoint_req_t;
+
+typedef int (*endpoint_fn)(request_rec *r, endpoint_req_t *q);
 
 /** Current time in unix seconds. */
 static apr_int64_t endpoint_now(void)
@@ -79,12 +109,98 @@ static int endpoint_policy(ajwt_store_policy_t *pol, request_rec *r,
     return pol->context ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/** Answer for a store failure (already logged). */
-static int endpoint_unavailable(request_rec *r)
+/**
+ * Add the access and refresh cookies of dc to r->err_headers_out (so that
+ * they travel with redirects and error answers alike). A NULL token clears
+ * its cookie (Max-Age=0, an Expires in 1970, the same Path).
+ */
+static void endpoint_cookies(request_rec *r, const ajwt_dir_conf_t *dc,
+                             const char *access, apr_int64_t access_age,
+                             const char *refresh, apr_int64_t refresh_age)
 {
-    return ajwt_issue_send_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                 "temporarily_unavailable",
-                                 "the token store is unavailable, retry later");
+    ajwt_cookie_t c;
+    int secure = ajwt_conf_cookie_secure(dc);
+
+    c.name = ajwt_conf_access_cookie(dc);
+    c.value = access;
+    c.path = ajwt_conf_cookie_path(dc);
+    c.max_age = access_age;
+    c.secure = secure;
+    c.same_site = "Lax";
+    apr_table_add(r->err_headers_out, "Set-Cookie",
+                  ajwt_cookie_header(r->pool, &c));
+    if (!secure && (ajwt_cookie_name_needs_secure(c.name)
+                    || ajwt_cookie_name_needs_secure(
+                           ajwt_conf_refresh_cookie(dc)))) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(02400)
+                      "AuthJWTCookieSecure Off ignored for the cookies "
+                      "'%s' and '%s': __Host- and __Secure- cookies are "
+                      "always Secure", c.name, ajwt_conf_refresh_cookie(dc));
+    }
+    c.name = ajwt_conf_refresh_cookie(dc);
+    c.value = refresh;
+    c.path = ajwt_conf_refresh_cookie_path(dc, r);
+    c.max_age = refresh_age;
+    c.same_site = "Strict";
+    apr_table_add(r->err_headers_out, "Set-Cookie",
+                  ajwt_cookie_header(r->pool, &c));
+}
+
+/** Clear both cookies of dc (logout, a refused refresh). */
+static void endpoint_clear_cookies(request_rec *r, const ajwt_dir_conf_t *dc)
+{
+    endpoint_cookies(r, dc, NULL, 0, NULL, 0);
+}
+
+/**
+ * Answer a refusal the way q's flow wants it. JSON, except in cookie mode:
+ * a login refused (invalid_grant) or not checkable (503) goes 303 to
+ * AuthJWTLoginRequiredLocation with return_to and error when the context
+ * has one; a refused refresh (invalid_grant) clears both cookies, and a
+ * refused GET refresh goes 303 to the login location with return_to when
+ * there is one. Other errors (invalid_request, 500, a 503 on refresh or
+ * logout) stay JSON and leave the cookies alone.
+ * @return OK (the handler's return value).
+ */
+static int endpoint_fail(request_rec *r, const endpoint_req_t *q, int status,
+                         const char *error, const char *description)
+{
+    const char *login = q->dc->login_location;
+    int refused = !strcmp(error, "invalid_grant");
+
+    switch (q->flow) {
+    case FLOW_LOGIN:
+        if (login && (refused || status == HTTP_SERVICE_UNAVAILABLE)) {
+            return ajwt_issue_send_redirect(
+                r, apr_pstrcat(r->pool,
+                               ajwt_url_with_return(r->pool, login,
+                                                    q->return_to),
+                               "&error=", error, NULL));
+        }
+        break;
+    case FLOW_REFRESH_POST:
+    case FLOW_REFRESH_GET:
+        if (!refused) {
+            break;
+        }
+        endpoint_clear_cookies(r, q->dc);
+        if (q->flow == FLOW_REFRESH_GET && login) {
+            return ajwt_issue_send_redirect(
+                r, ajwt_url_with_return(r->pool, login, q->return_to));
+        }
+        break;
+    default:
+        break;
+    }
+    return ajwt_issue_send_error(r, status, error, description);
+}
+
+/** Answer for a store failure (already logged). */
+static int endpoint_unavailable(request_rec *r, const endpoint_req_t *q)
+{
+    return endpoint_fail(r, q, HTTP_SERVICE_UNAVAILABLE,
+                         "temporarily_unavailable",
+                         "the token store is unavailable, retry later");
 }
 
 /** Answer for an internal failure (already logged). */
@@ -272,12 +388,18 @@ static ajwt_store_e endpoint_claims(apr_array_header_t **pextra,
     return st;
 }
 
-/** Sign the access token for sub and send the token answer with g. */
-static int endpoint_send_grant(request_rec *r, const ajwt_dir_conf_t *dc,
+/**
+ * Sign the access token for sub and send the grant g: the JSON token
+ * answer, or in cookie mode both cookies with a 303 to return_to (login,
+ * GET refresh) or 200 {"expires_in"} (POST refresh).
+ */
+static int endpoint_send_grant(request_rec *r, const endpoint_req_t *q,
                                const ajwt_store_grant_t *g, const char *sub,
                                const apr_array_header_t *extra,
                                apr_int64_t now)
 {
+    const ajwt_dir_conf_t *dc = q->dc;
+    apr_int64_t lifetime = ajwt_conf_access_lifetime(dc);
     const char *access;
 
     if (ajwt_issue_access(&access, r, dc, sub, extra, now) != OK) {
@@ -295,10 +417,29 @@ static int endpoint_send_grant(request_rec *r, const ajwt_dir_conf_t *dc,
                       ajwt_conf_max_token_size(dc));
         return endpoint_server_error(r);
     }
-    ajwt_issue_send_tokens(r, access, ajwt_conf_access_lifetime(dc),
-                           g->token, g->expires_at - now);
+    if (q->flow == FLOW_JSON) {
+        ajwt_issue_send_tokens(r, access, lifetime, g->token,
+                               g->expires_at - now);
+        ajwt_store_purge(r, now);
+        return OK;
+    }
+    if (strlen(access) > AJWT_COOKIE_TOKEN_MAX) {
+        /* a browser would drop the cookie: set none, so the new (or
+         * rotated) refresh token never reaches the client either */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02401)
+                      "issued access token for user '%s' is %" APR_SIZE_T_FMT
+                      " bytes, over the %d a cookie can carry "
+                      "(AuthJWTDeliveryType Cookie; too many or too long "
+                      "claims from AuthJWTClaimsQuery?): no cookie set, %s",
+                      sub, strlen(access), AJWT_COOKIE_TOKEN_MAX, r->uri);
+        return endpoint_server_error(r);
+    }
+    endpoint_cookies(r, dc, access, lifetime, g->token, g->expires_at - now);
     ajwt_store_purge(r, now);
-    return OK;
+    if (q->flow == FLOW_REFRESH_POST) {
+        return ajwt_issue_send_expires(r, lifetime);
+    }
+    return ajwt_issue_send_redirect(r, q->return_to);
 }
 
 /** Can this context sign? Logs and answers 500 when it cannot. */
@@ -315,18 +456,81 @@ static int endpoint_can_sign(request_rec *r, const ajwt_dir_conf_t *dc)
     return DONE;
 }
 
-/** The refresh flow (refresh handler, or login with that grant_type). */
-static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
-                                  const ajwt_body_t *body)
+/* Every Cookie header of a request, joined by "; " (apr_table_do). */
+typedef struct {
+    apr_pool_t *pool;
+    const char *all;
+} endpoint_cookies_t;
+
+/** apr_table_do callback: append one Cookie header to the joined text. */
+static int endpoint_cookie_line(void *data, const char *key, const char *value)
 {
+    endpoint_cookies_t *c = data;
+
+    c->all = c->all ? apr_pstrcat(c->pool, c->all, "; ", value, NULL) : value;
+    return 1;
+}
+
+/**
+ * The refresh cookie of dc in r's Cookie headers, or NULL. A name sent
+ * twice (an old cookie under another Path) counts as none, logged at info:
+ * presenting the wrong one could be a spent token and revoke the family.
+ */
+static const char *endpoint_refresh_cookie(request_rec *r,
+                                           const ajwt_dir_conf_t *dc)
+{
+    const char *name = ajwt_conf_refresh_cookie(dc), *value;
+    endpoint_cookies_t c;
+
+    c.pool = r->pool;
+    c.all = NULL;
+    apr_table_do(endpoint_cookie_line, &c, r->headers_in, "Cookie", NULL);
+    if (ajwt_cookie_find(&value, r->pool, c.all, name) > 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02404)
+                      "refresh cookie '%s' sent more than once (an old "
+                      "cookie under another Path?): none used, client %s",
+                      name, r->useragent_ip);
+    }
+    return (value && *value) ? value : NULL;
+}
+
+/**
+ * The presented refresh token: the body field refresh_token; in cookie
+ * mode, when the body has none, the refresh cookie (endpoint_refresh_cookie).
+ * @return OK with *ptoken set (NULL in cookie mode when there is none), or
+ *         DONE after sending the 400 for a missing (JSON mode) or
+ *         non-string field.
+ */
+static int endpoint_presented(const char **ptoken, request_rec *r,
+                              const endpoint_req_t *q)
+{
+    if (q->flow == FLOW_JSON
+        || ajwt_body_get(ptoken, q->body, "refresh_token") != 0) {
+        return endpoint_field(ptoken, r, q->body, "refresh_token");
+    }
+    *ptoken = endpoint_refresh_cookie(r, q->dc);
+    return OK;
+}
+
+/** The refresh flow (refresh handler, or login with that grant_type). */
+static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
+{
+    const ajwt_dir_conf_t *dc = q->dc;
     ajwt_store_policy_t pol;
     ajwt_store_grant_t g;
     apr_array_header_t *extra = NULL;
     const char *presented, *sub = NULL, *user;
 
-    if (endpoint_field(&presented, r, body, "refresh_token") != OK
+    if (endpoint_presented(&presented, r, q) != OK
         || endpoint_can_sign(r, dc) != OK) {
         return OK;
+    }
+    if (!presented) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02402)
+                      "refresh refused: no refresh cookie '%s', client %s",
+                      ajwt_conf_refresh_cookie(dc), r->useragent_ip);
+        return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
+                             BAD_REFRESH);
     }
     if (endpoint_policy(&pol, r, dc, endpoint_now()) != OK) {
         return endpoint_server_error(r);
@@ -336,7 +540,7 @@ static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
     case AJWT_STORE_OK:
         break;
     case AJWT_STORE_UNAVAILABLE:
-        return endpoint_unavailable(r);
+        return endpoint_unavailable(r, q);
     default: /* unknown: the rotation below logs and refuses it */
         user = NULL;
     }
@@ -348,21 +552,21 @@ static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02203)
                       "refresh refused: user '%s' is deactivated, client %s",
                       user, r->useragent_ip);
-        return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                     BAD_REFRESH);
+        return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
+                             BAD_REFRESH);
     case AJWT_STORE_INVALID:
         return endpoint_server_error(r);
     default:
-        return endpoint_unavailable(r);
+        return endpoint_unavailable(r, q);
     }
     switch (ajwt_store_rotate(&g, r, presented, &pol)) {
     case AJWT_STORE_OK:
         break;
     case AJWT_STORE_UNAVAILABLE:
-        return endpoint_unavailable(r);
+        return endpoint_unavailable(r, q);
     default: /* invalid, reused, another context (all logged) */
-        return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                     BAD_REFRESH);
+        return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
+                             BAD_REFRESH);
     }
     if (!user || strcmp(user, g.username)) {
         /* the token was unknown a moment ago (or its row changed): run the
@@ -371,12 +575,12 @@ static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
         case AJWT_STORE_OK:
             break;
         case AJWT_STORE_NO_ROW:
-            return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                         BAD_REFRESH);
+            return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
+                                 BAD_REFRESH);
         case AJWT_STORE_INVALID:
             return endpoint_server_error(r);
         default:
-            return endpoint_unavailable(r);
+            return endpoint_unavailable(r, q);
         }
     }
     r->user = apr_pstrdup(r->pool, sub);
@@ -384,24 +588,24 @@ static int endpoint_refresh_grant(request_rec *r, const ajwt_dir_conf_t *dc,
                   "refresh token rotated for user '%s', family '%.8s', "
                   "generation %" APR_INT64_T_FMT, sub, g.family_id,
                   g.generation);
-    return endpoint_send_grant(r, dc, &g, sub, extra, pol.now);
+    return endpoint_send_grant(r, q, &g, sub, extra, pol.now);
 }
 
 /** A refused login: log why (never the password), answer invalid_grant. */
-static int endpoint_login_refused(request_rec *r, const char *user,
-                                  const char *reason)
+static int endpoint_login_refused(request_rec *r, const endpoint_req_t *q,
+                                  const char *user, const char *reason)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02205)
                   "login refused for user '%s': %s, client %s", user, reason,
                   r->useragent_ip);
-    return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                 BAD_LOGIN);
+    return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant", BAD_LOGIN);
 }
 
 /** Password check, claims, new family, answer. */
-static int endpoint_password_grant(request_rec *r, const ajwt_dir_conf_t *dc,
+static int endpoint_password_grant(request_rec *r, const endpoint_req_t *q,
                                    const char *user, const char *password)
 {
+    const ajwt_dir_conf_t *dc = q->dc;
     ajwt_store_policy_t pol;
     ajwt_store_grant_t g;
     apr_array_header_t *extra;
@@ -411,19 +615,20 @@ static int endpoint_password_grant(request_rec *r, const ajwt_dir_conf_t *dc,
         /* never asked of a provider: "mallory " must not be a second
          * spelling of "mallory" (MariaDB ignores trailing spaces) */
         endpoint_pad(password, apr_time_now());
-        return endpoint_login_refused(r, user, "not a canonical user name");
+        return endpoint_login_refused(r, q, user,
+                                      "not a canonical user name");
     }
     switch (endpoint_check_password(r, dc, user, password)) {
     case AUTH_GRANTED:
         break;
     case AUTH_USER_NOT_FOUND:
-        return endpoint_login_refused(r, user, "unknown user");
+        return endpoint_login_refused(r, q, user, "unknown user");
     case AUTH_DENIED:
-        return endpoint_login_refused(r, user, "wrong password");
+        return endpoint_login_refused(r, q, user, "wrong password");
     default:
-        return ajwt_issue_send_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                     "temporarily_unavailable",
-                                     "the password could not be checked");
+        return endpoint_fail(r, q, HTTP_SERVICE_UNAVAILABLE,
+                             "temporarily_unavailable",
+                             "the password could not be checked");
     }
     if (endpoint_policy(&pol, r, dc, endpoint_now()) != OK) {
         return endpoint_server_error(r);
@@ -432,20 +637,21 @@ static int endpoint_password_grant(request_rec *r, const ajwt_dir_conf_t *dc,
     case AJWT_STORE_OK:
         break;
     case AJWT_STORE_NO_ROW:
-        return endpoint_login_refused(r, user, "deactivated (no claims row)");
+        return endpoint_login_refused(r, q, user,
+                                      "deactivated (no claims row)");
     case AJWT_STORE_INVALID:
         return endpoint_server_error(r);
     default:
-        return endpoint_unavailable(r);
+        return endpoint_unavailable(r, q);
     }
     if (ajwt_store_create_family(&g, r, sub, &pol) != AJWT_STORE_OK) {
-        return endpoint_unavailable(r);
+        return endpoint_unavailable(r, q);
     }
     r->user = apr_pstrdup(r->pool, sub);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02206)
                   "login of user '%s', new family '%.8s', client %s", sub,
                   g.family_id, r->useragent_ip);
-    return endpoint_send_grant(r, dc, &g, sub, extra, pol.now);
+    return endpoint_send_grant(r, q, &g, sub, extra, pol.now);
 }
 
 /**
@@ -480,67 +686,79 @@ static int endpoint_grant_type(int *pswitch, request_rec *r,
 }
 
 /** jwt-login-handler. */
-static int endpoint_login(request_rec *r, const ajwt_dir_conf_t *dc,
-                          const ajwt_body_t *body)
+static int endpoint_login(request_rec *r, endpoint_req_t *q)
 {
     const char *user, *password;
     int to_refresh;
 
-    if (endpoint_grant_type(&to_refresh, r, body, "password", 1) != OK) {
+    if (endpoint_grant_type(&to_refresh, r, q->body, "password", 1) != OK) {
         return OK;
     }
     if (to_refresh) {
-        return endpoint_refresh_grant(r, dc, body);
+        if (q->flow == FLOW_LOGIN) {
+            q->flow = FLOW_REFRESH_POST;
+        }
+        return endpoint_refresh_grant(r, q);
     }
-    if (endpoint_field(&user, r, body, ajwt_conf_form_username(dc)) != OK
-        || endpoint_field(&password, r, body, ajwt_conf_form_password(dc))
-               != OK
-        || endpoint_can_sign(r, dc) != OK) {
+    if (endpoint_field(&user, r, q->body, ajwt_conf_form_username(q->dc))
+            != OK
+        || endpoint_field(&password, r, q->body,
+                          ajwt_conf_form_password(q->dc)) != OK
+        || endpoint_can_sign(r, q->dc) != OK) {
         return OK;
     }
-    return endpoint_password_grant(r, dc, user, password);
+    return endpoint_password_grant(r, q, user, password);
 }
 
 /** jwt-refresh-handler. */
-static int endpoint_refresh(request_rec *r, const ajwt_dir_conf_t *dc,
-                            const ajwt_body_t *body)
+static int endpoint_refresh(request_rec *r, endpoint_req_t *q)
 {
     int unused;
 
-    if (endpoint_grant_type(&unused, r, body, "refresh_token", 0) != OK) {
+    if (endpoint_grant_type(&unused, r, q->body, "refresh_token", 0) != OK) {
         return OK;
     }
-    return endpoint_refresh_grant(r, dc, body);
+    return endpoint_refresh_grant(r, q);
 }
 
-/** jwt-logout-handler: revoke the token's family (or all of its user). */
-static int endpoint_logout(request_rec *r, const ajwt_dir_conf_t *dc,
-                           const ajwt_body_t *body)
+/**
+ * jwt-logout-handler: revoke the token's family (or all of its user). In
+ * cookie mode both cookies are cleared whatever happens next, a missing
+ * token is nothing to revoke, and the answer is 303 to return_to.
+ */
+static int endpoint_logout(request_rec *r, endpoint_req_t *q)
 {
     ajwt_store_policy_t pol;
     const char *presented, *user;
     int all;
 
-    if (endpoint_field(&presented, r, body, "refresh_token") != OK) {
+    if (q->flow != FLOW_JSON) {
+        endpoint_clear_cookies(r, q->dc);
+    }
+    if (endpoint_presented(&presented, r, q) != OK) {
         return OK;
     }
-    if (ajwt_body_flag(&all, body, "all") < 0) {
+    if (ajwt_body_flag(&all, q->body, "all") < 0) {
         return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                                      "field 'all' must be true or false");
     }
-    if (endpoint_policy(&pol, r, dc, endpoint_now()) != OK) {
-        return endpoint_server_error(r);
+    if (presented) {
+        if (endpoint_policy(&pol, r, q->dc, endpoint_now()) != OK) {
+            return endpoint_server_error(r);
+        }
+        if (ajwt_store_revoke_token(&user, r, presented, all, &pol)
+            != AJWT_STORE_OK) {
+            return endpoint_unavailable(r, q);
+        }
     }
-    if (ajwt_store_revoke_token(&user, r, presented, all, &pol)
-        != AJWT_STORE_OK) {
-        return endpoint_unavailable(r);
+    if (q->flow == FLOW_JSON) {
+        return ajwt_issue_send_empty(r);
     }
-    return ajwt_issue_send_empty(r);
+    return ajwt_issue_send_redirect(r, q->return_to);
 }
 
 /** jwt-revoke-handler: revoke every family of username (admin). */
-static int endpoint_revoke(request_rec *r, const ajwt_dir_conf_t *dc,
-                           const ajwt_body_t *body)
+static int endpoint_revoke(request_rec *r, endpoint_req_t *q)
 {
     const char *user;
 
@@ -554,11 +772,11 @@ static int endpoint_revoke(request_rec *r, const ajwt_dir_conf_t *dc,
         return ajwt_issue_send_error(r, HTTP_FORBIDDEN, "access_denied",
                                      "authentication required");
     }
-    if (endpoint_field(&user, r, body, "username") != OK) {
+    if (endpoint_field(&user, r, q->body, "username") != OK) {
         return OK;
     }
     if (ajwt_store_revoke_user(r, user, endpoint_now()) != AJWT_STORE_OK) {
-        return endpoint_unavailable(r);
+        return endpoint_unavailable(r, q);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02207)
                   "user '%s' revoked by '%s', client %s", user,
@@ -587,12 +805,78 @@ static endpoint_fn endpoint_lookup(const char *handler)
     return NULL;
 }
 
+/**
+ * The CSRF rule of contract §5 for cookie-mode POSTs: Sec-Fetch-Site
+ * "same-origin" or "none", or an Origin equal to our own
+ * scheme://host[:port] (scheme from ap_http_scheme, host[:port] from the
+ * Host header). Neither header, "same-site", "cross-site", "null" or
+ * another origin: refused.
+ * @return 1 when the request may proceed.
+ */
+static int endpoint_same_origin(request_rec *r)
+{
+    const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *host = apr_table_get(r->headers_in, "Host");
+
+    if (site && (!ap_cstr_casecmp(site, "same-origin")
+                 || !ap_cstr_casecmp(site, "none"))) {
+        return 1;
+    }
+    if (!origin || !host) {
+        return 0;
+    }
+    return !ap_cstr_casecmp(origin, apr_pstrcat(r->pool, ap_http_scheme(r),
+                                                "://", host, NULL));
+}
+
+/**
+ * The checked return_to of a cookie-mode request: the body field
+ * return_to, else the query argument return_to; "/" when absent or unsafe
+ * (ajwt_url_return_to).
+ */
+static const char *endpoint_return_to(request_rec *r, const ajwt_body_t *body)
+{
+    const char *v = NULL;
+    apr_table_t *args = NULL;
+
+    if (ajwt_body_get(&v, body, "return_to") != 1) {
+        v = NULL;
+        if (r->args) {
+            ap_args_to_table(r, &args);
+            v = apr_table_get(args, "return_to");
+        }
+    }
+    return ajwt_url_return_to(v);
+}
+
+/**
+ * The cookie-mode flow for fn and the method, or -1 when the method is
+ * not allowed: POST everywhere, and GET (not HEAD: httpd gives HEAD the
+ * method number of GET, and a HEAD must never rotate) on refresh.
+ */
+static int endpoint_cookie_flow(request_rec *r, endpoint_fn fn)
+{
+    if (fn == endpoint_refresh && r->method_number == M_GET
+        && !r->header_only) {
+        return FLOW_REFRESH_GET;
+    }
+    if (r->method_number != M_POST) {
+        return -1;
+    }
+    if (fn == endpoint_login) {
+        return FLOW_LOGIN;
+    }
+    return fn == endpoint_refresh ? FLOW_REFRESH_POST : FLOW_LOGOUT;
+}
+
 int ajwt_endpoint_handler(request_rec *r)
 {
     endpoint_fn fn = endpoint_lookup(r->handler);
+    endpoint_req_t q;
     ajwt_body_t *body = NULL;
     const char *reason;
-    int rc;
+    int rc, flow, cookie;
 
     if (!fn) {
         return DECLINED;
@@ -608,12 +892,48 @@ int ajwt_endpoint_handler(request_rec *r)
                       r->uri);
         return HTTP_FORBIDDEN;
     }
+    q.dc = ajwt_config_dir(r);
+    cookie = fn != endpoint_revoke
+             && ajwt_conf_delivery(q.dc) == AJWT_DELIVERY_COOKIE;
+    flow = cookie ? endpoint_cookie_flow(r, fn)
+                  : (r->method_number == M_POST ? FLOW_JSON : -1);
     r->allowed = (AP_METHOD_BIT << M_POST);
-    if (r->method_number != M_POST) {
-        return ajwt_issue_send_error(r, HTTP_METHOD_NOT_ALLOWED,
-                                     "invalid_request", "use POST");
+    if (cookie && fn == endpoint_refresh) {
+        r->allowed |= (AP_METHOD_BIT << M_GET);
     }
-    rc = ajwt_body_read(&body, &reason, r);
+    if (flow < 0) {
+        if (cookie && fn == endpoint_refresh) {
+            apr_table_setn(r->headers_out, "Allow", "GET, POST");
+        }
+        return ajwt_issue_send_error(r, HTTP_METHOD_NOT_ALLOWED,
+                                     "invalid_request",
+                                     (r->allowed & (AP_METHOD_BIT << M_GET))
+                                         ? "use GET or POST"
+                                         : "use POST");
+    }
+    q.flow = (endpoint_flow_e)flow;
+    if (q.flow == FLOW_REFRESH_GET) {
+        /* a navigation: no body, no Origin rule (the refresh cookie is
+         * SameSite=Strict, so a cross-site navigation does not carry it) */
+        q.body = ajwt_body_empty(r->pool);
+        q.return_to = endpoint_return_to(r, q.body);
+        return fn(r, &q);
+    }
+    if (cookie && !endpoint_same_origin(r)) {
+        const char *origin = apr_table_get(r->headers_in, "Origin");
+        const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02403)
+                      "cross-site %s refused (Origin '%s', Sec-Fetch-Site "
+                      "'%s'), client %s: %s", r->method,
+                      origin ? ap_escape_logitem(r->pool, origin) : "-",
+                      site ? ap_escape_logitem(r->pool, site) : "-",
+                      r->useragent_ip, r->uri);
+        return ajwt_issue_send_error(r, HTTP_FORBIDDEN, "access_denied",
+                                     "cross-site request refused");
+    }
+    rc = cookie ? ajwt_body_read_optional(&body, &reason, r)
+                : ajwt_body_read(&body, &reason, r);
     if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02208)
                       "endpoint body over %d bytes refused: %s",
@@ -629,5 +949,7 @@ int ajwt_endpoint_handler(request_rec *r)
     if (rc != OK) {
         return rc;
     }
-    return fn(r, ajwt_config_dir(r), body);
+    q.body = body;
+    q.return_to = cookie ? endpoint_return_to(r, body) : "/";
+    return fn(r, &q);
 }

@@ -19,8 +19,11 @@
 #define AJWT_HANDLER_REVOKE "jwt-revoke-handler"
 
 /**
- * The handler hook: serves the four endpoint handlers, POST only, and
- * declines every other handler name.
+ * The handler hook: serves the four endpoint handlers and declines every
+ * other handler name. POST only, except GET on jwt-refresh-handler under
+ * AuthJWTDeliveryType Cookie (contract §5; HEAD stays 405 there, so that it
+ * never rotates). In cookie mode the login, refresh and logout handlers
+ * refuse cross-site POSTs with 403 and answer with cookies and 303s.
  * @return DECLINED for other handlers; OK once an answer (success or a JSON
  *         error with its status) has been written.
  */

@@ -107,7 +107,8 @@ int ajwt_issue_send_error(request_rec *r, int status, const char *error,
     json_object_object_add(o, "error", json_object_new_string(error));
     json_object_object_add(o, "error_description",
                            json_object_new_string(description));
-    if (status == HTTP_METHOD_NOT_ALLOWED) {
+    if (status == HTTP_METHOD_NOT_ALLOWED
+        && !apr_table_get(r->headers_out, "Allow")) {
         apr_table_setn(r->headers_out, "Allow", "POST");
     }
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
@@ -120,4 +121,22 @@ int ajwt_issue_send_error(request_rec *r, int status, const char *error,
 int ajwt_issue_send_empty(request_rec *r)
 {
     return issue_send(r, HTTP_OK, json_object_new_object());
+}
+
+int ajwt_issue_send_expires(request_rec *r, apr_int64_t expires_in)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "expires_in", json_object_new_int64(expires_in));
+    return issue_send(r, HTTP_OK, o);
+}
+
+int ajwt_issue_send_redirect(request_rec *r, const char *location)
+{
+    r->status = HTTP_SEE_OTHER;
+    apr_table_setn(r->headers_out, "Location", location);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "Pragma", "no-cache");
+    ap_set_content_length(r, 0);
+    return OK;
 }

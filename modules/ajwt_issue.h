@@ -39,7 +39,8 @@ int ajwt_issue_send_tokens(request_rec *r, const char *access,
 
 /**
  * Send {"error": error, "error_description": description} with status.
- * A 405 carries Allow: POST; a 413 closes the connection.
+ * A 405 carries Allow: POST unless the caller already set an Allow header;
+ * a 413 closes the connection.
  * @return OK (the handler's return value).
  */
 int ajwt_issue_send_error(request_rec *r, int status, const char *error,
@@ -50,5 +51,20 @@ int ajwt_issue_send_error(request_rec *r, int status, const char *error,
  * @return OK.
  */
 int ajwt_issue_send_empty(request_rec *r);
+
+/**
+ * Send 200 {"expires_in": expires_in}: a browser-mode refresh by XHR or
+ * fetch, whose tokens travel in cookies only.
+ * @return OK.
+ */
+int ajwt_issue_send_expires(request_rec *r, apr_int64_t expires_in);
+
+/**
+ * Send 303 See Other to location (a local path the caller has checked),
+ * with no body, Cache-Control: no-store and Pragma: no-cache. Cookies set
+ * in r->err_headers_out travel with it.
+ * @return OK.
+ */
+int ajwt_issue_send_redirect(request_rec *r, const char *location);
 
 #endif /* AJWT_ISSUE_H */
