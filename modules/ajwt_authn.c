@@ -22,7 +22,6 @@
 #include "http_request.h"
 #include "ap_provider.h"
 #include "mod_auth.h"
-#include "util_cookies.h"
 
 #include "ajwt_private.h"
 #include "ajwt_config.h"
@@ -30,6 +29,7 @@
 #include "ajwt_claims.h"
 #include "ajwt_authn.h"
 #include "ajwt_url.h"
+#include "ajwt_cookie.h"
 
 #define AJWT_CLAIM_HEADER "X-JWT-Claim-"
 #define AJWT_CLAIM_HEADER_LEN (sizeof(AJWT_CLAIM_HEADER) - 1)
@@ -282,11 +282,16 @@ static int find_token(request_rec *r, const ajwt_dir_conf_t *dc,
     if (found || !dc->cookie_name) {
         return found;
     }
-    if (ap_cookie_read(r, dc->cookie_name, &st->token, 0) == APR_SUCCESS
+    /* a cookie sent twice (two Paths, or one tossed in by a sibling
+     * domain) is no token: refused quietly, never logged at error level */
+    if (ajwt_cookie_find(&st->token, r->pool,
+                         apr_table_get(r->headers_in, "Cookie"),
+                         dc->cookie_name) == 1
         && st->token && *st->token) {
         st->from_cookie = 1;
         return 1;
     }
+    st->token = NULL;
     prior = ajwt_authn_state(r->prev ? r->prev : r->main);
     if (prior && prior->from_cookie && prior->token) {
         st->token = prior->token;

@@ -622,13 +622,14 @@ static const char *set_local_path(cmd_parms *cmd, void *cfg, const char *arg)
     const char *c;
 
     for (c = arg; *c; c++) {
-        if (*c <= 0x20 || *c >= 0x7f || *c == '\\') {
+        if (*c <= 0x20 || *c >= 0x7f || strchr("\\;,\"", *c)) {
             break;
         }
     }
     if (arg[0] != '/' || arg[1] == '/' || *c) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a local URL path "
-                            "(like /auth/login)", cmd->cmd->name, arg);
+                            "(like /auth/login; no spaces, quotes, '\\', ';' "
+                            "or ',')", cmd->cmd->name, arg);
     }
     *field = apr_pstrdup(cmd->pool, arg);
     return NULL;

@@ -45,6 +45,7 @@
 #include "ajwt_cookie.h"
 #include "ajwt_issue.h"
 #include "ajwt_store.h"
+#include "ajwt_throttle.h"
 #include "ajwt_url.h"
 #include "ajwt_endpoint.h"
 
@@ -512,6 +513,35 @@ static int endpoint_presented(const char **ptoken, request_rec *r,
     return OK;
 }
 
+/**
+ * Throttled (AuthJWTThrottle): 429 with Retry-After and slow_down, before
+ * any password or token is looked at.
+ * @return the handler's status, or DECLINED when the attempt may proceed.
+ */
+static int endpoint_throttled(request_rec *r, const endpoint_req_t *q,
+                              const char *user)
+{
+    apr_int64_t wait;
+
+    if (!ajwt_conf_throttle(q->dc)
+        || (wait = ajwt_throttle_check(r, user)) <= 0) {
+        return DECLINED;
+    }
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait));
+    return ajwt_issue_send_error(r, HTTP_TOO_MANY_REQUESTS, "slow_down",
+                                 "too many failed attempts, retry later");
+}
+
+/** Count a failed attempt for the throttle (when it is on). */
+static void endpoint_count_failure(request_rec *r, const endpoint_req_t *q,
+                                   const char *user)
+{
+    if (ajwt_conf_throttle(q->dc)) {
+        ajwt_throttle_failure(r, user);
+    }
+}
+
 /** The refresh flow (refresh handler, or login with that grant_type). */
 static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
 {
@@ -520,10 +550,14 @@ static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
     ajwt_store_grant_t g;
     apr_array_header_t *extra = NULL;
     const char *presented, *sub = NULL, *user;
+    int rc;
 
     if (endpoint_presented(&presented, r, q) != OK
         || endpoint_can_sign(r, dc) != OK) {
         return OK;
+    }
+    if ((rc = endpoint_throttled(r, q, NULL)) != DECLINED) {
+        return rc;
     }
     if (!presented) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02402)
@@ -565,6 +599,7 @@ static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
     case AJWT_STORE_UNAVAILABLE:
         return endpoint_unavailable(r, q);
     default: /* invalid, reused, another context (all logged) */
+        endpoint_count_failure(r, q, NULL);
         return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
                              BAD_REFRESH);
     }
@@ -595,6 +630,7 @@ static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
 static int endpoint_login_refused(request_rec *r, const endpoint_req_t *q,
                                   const char *user, const char *reason)
 {
+    endpoint_count_failure(r, q, user);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02205)
                   "login refused for user '%s': %s, client %s", user, reason,
                   r->useragent_ip);
@@ -610,7 +646,11 @@ static int endpoint_password_grant(request_rec *r, const endpoint_req_t *q,
     ajwt_store_grant_t g;
     apr_array_header_t *extra;
     const char *sub;
+    int rc;
 
+    if ((rc = endpoint_throttled(r, q, user)) != DECLINED) {
+        return rc;
+    }
     if (!ajwt_body_name_ok(user)) {
         /* never asked of a provider: "mallory " must not be a second
          * spelling of "mallory" (MariaDB ignores trailing spaces) */
@@ -620,6 +660,9 @@ static int endpoint_password_grant(request_rec *r, const endpoint_req_t *q,
     }
     switch (endpoint_check_password(r, dc, user, password)) {
     case AUTH_GRANTED:
+        if (ajwt_conf_throttle(dc)) {
+            ajwt_throttle_success(r, user);
+        }
         break;
     case AUTH_USER_NOT_FOUND:
         return endpoint_login_refused(r, q, user, "unknown user");

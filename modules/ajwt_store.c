@@ -66,7 +66,9 @@ static const struct {
                 " WHERE token_hash = %s FOR UPDATE" },
     { L_CURRENT, "SELECT token_hash, parent_hash FROM @T WHERE family_id = %s"
                  " AND used_at = 0 AND revoked_at = 0 FOR UPDATE" },
-    { L_SPEND, "UPDATE @T SET used_at = %lld WHERE token_hash = %s"
+    /* spend the presented token and any sibling a grace issued beside it:
+     * after a rotation the family has exactly one live token */
+    { L_SPEND, "UPDATE @T SET used_at = %lld WHERE family_id = %s"
                " AND used_at = 0 AND revoked_at = 0" },
     { L_REVOKE_FAMILY, "UPDATE @T SET revoked_at = %lld"
                        " WHERE family_id = %s AND revoked_at = 0" },
@@ -606,14 +608,15 @@ typedef struct {
     apr_int64_t generation, expires_at, family_expires_at, used_at, revoked_at;
 } store_row_t;
 
-/** Spend (used_at = now) the live token with digest; 1 row expected. */
-static int store_spend(request_rec *r, const char *digest, apr_int64_t now)
+/** Spend (used_at = now) every live token of the family, the presented
+ * one (locked by the caller) among them: at least 1 row expected. */
+static int store_spend(request_rec *r, const char *family_id, apr_int64_t now)
 {
-    const void *args[] = { &now, digest };
+    const void *args[] = { &now, family_id };
     int nrows, rv;
 
     rv = store_exec(&nrows, r, L_SPEND, args);
-    if (rv == 0 && nrows != 1) {
+    if (rv == 0 && nrows < 1) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02006)
                       "refresh token store: spending a locked live token "
                       "affected %d rows", nrows);
@@ -635,8 +638,12 @@ static int store_revoke_family(request_rec *r, const char *family_id,
 /**
  * Is the spent token (row, digest) within its reuse grace: the interval is
  * not 0, it was spent less than reuse_interval whole seconds ago, and it is
- * the immediate predecessor of its family's only current token (that
- * token's parent_hash)? *pcurrent receives the current token's digest.
+ * the immediate predecessor of its family's current token (the parent_hash
+ * of a live token)? The grace issues one more live sibling beside the
+ * current one, so that browser tabs racing on one cookie jar all keep a
+ * working token whichever answer the jar keeps; the first of them to be
+ * refreshed spends the others (store_spend), so after the interval at most
+ * one lineage can still refresh. *pcurrent receives a current digest.
  * @return 0 with *pin set, or the driver error of the lookup (logged).
  */
 static int store_in_grace(int *pin, const char **pcurrent, request_rec *r,
@@ -646,8 +653,7 @@ static int store_in_grace(int *pin, const char **pcurrent, request_rec *r,
     apr_array_header_t *cur;
     const void *args[] = { row->family_id };
     const char **c;
-    int rv;
-
+    int rv, i;
     apr_int64_t since = pol->now - row->used_at;
 
     *pin = 0;
@@ -658,21 +664,21 @@ static int store_in_grace(int *pin, const char **pcurrent, request_rec *r,
     if (pol->reuse_interval <= 0 || since >= pol->reuse_interval) {
         return 0;
     }
-    rv = store_select(&cur, NULL, r, L_CURRENT, args, 2);
-    if (rv || cur->nelts != 1) {
-        return rv;
+    rv = store_select(&cur, NULL, r, L_CURRENT, args, 64);
+    for (i = 0; !rv && i < cur->nelts; i++) {
+        c = APR_ARRAY_IDX(cur, i, const char **);
+        if (c[0] && c[1] && !strcmp(c[1], digest)) {
+            *pin = 1;
+            *pcurrent = c[0];
+            break;
+        }
     }
-    c = APR_ARRAY_IDX(cur, 0, const char **);
-    if (c[0] && c[1] && !strcmp(c[1], digest)) {
-        *pin = 1;
-        *pcurrent = c[0];
-    }
-    return 0;
+    return rv;
 }
 
 /**
  * Decide the fate of a spent token (cases B and C of the design): within
- * its reuse grace (store_in_grace) it supersedes the current token;
+ * its reuse grace (store_in_grace) it gets a sibling of the current token;
  * anything else (an older ancestor, a superseded sibling, too late, an
  * interval of 0) revokes the family.
  * @return AJWT_STORE_OK (*psupersede set to the current digest),
@@ -776,7 +782,10 @@ static ajwt_store_e store_rotate_txn(ajwt_store_grant_t *out, int *prv,
             return st;
         }
     }
-    if ((*prv = store_spend(r, supersede, pol->now)) != 0) {
+    /* case A spends the family's live tokens; case B (grace) spends
+     * nothing: the new token is a sibling of the current one */
+    if (row.used_at == 0
+        && (*prv = store_spend(r, row.family_id, pol->now)) != 0) {
         return AJWT_STORE_UNAVAILABLE;
     }
     if (store_new_token(out, r) != APR_SUCCESS) {

@@ -625,6 +625,7 @@ class Httpd:
             "HS256_B64": self.keys.hs256_b64,
             "HS256_SHORT_B64": self.keys.hs256_short_b64,
             "HSURL_B64URL": self.keys.hsurl_b64url,
+            "LIBEXEC": self.libexec,
             "ISS": ISS, "AUD": AUD,
             "USER_GROUP": f"User {user}\nGroup {group}" if IS_ROOT else "",
             "LOGLEVEL": self.loglevel,

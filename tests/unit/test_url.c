@@ -2,6 +2,7 @@
 
 /* return_to validation (no open redirect, no header injection), encoding,
  * navigation detection. */
+#include "ajwt_cookie.h"
 #include "ajwt_url.h"
 #include "test_common.h"
 
@@ -96,6 +97,48 @@ START_TEST(test_cookies_without)
 }
 END_TEST
 
+START_TEST(test_cookie_header)
+{
+    apr_pool_t *p = ajwt_test_pool;
+    ajwt_cookie_t c = {"at", "TOKEN", "/", 600, 1, "Lax"};
+    const char *h = ajwt_cookie_header(p, &c);
+
+    ck_assert_ptr_nonnull(strstr(h, "at=TOKEN"));
+    ck_assert_ptr_nonnull(strstr(h, "Path=/"));
+    ck_assert_ptr_nonnull(strstr(h, "Max-Age=600"));
+    ck_assert_ptr_nonnull(strstr(h, "HttpOnly"));
+    ck_assert_ptr_nonnull(strstr(h, "Secure"));
+    ck_assert_ptr_nonnull(strstr(h, "SameSite=Lax"));
+    c.secure = 0;
+    ck_assert_ptr_null(strstr(ajwt_cookie_header(p, &c), "Secure"));
+    c.name = "__Host-at"; /* always Secure */
+    ck_assert_ptr_nonnull(strstr(ajwt_cookie_header(p, &c), "Secure"));
+    c.value = NULL; /* clearing */
+    h = ajwt_cookie_header(p, &c);
+    ck_assert_ptr_nonnull(strstr(h, "Max-Age=0"));
+    ck_assert_ptr_nonnull(strstr(h, "Expires="));
+    ck_assert_int_eq(ajwt_cookie_name_needs_secure("__Secure-x"), 1);
+    ck_assert_int_eq(ajwt_cookie_name_needs_secure("plain"), 0);
+}
+END_TEST
+
+START_TEST(test_cookie_find)
+{
+    apr_pool_t *p = ajwt_test_pool;
+    const char *v;
+
+    ck_assert_int_eq(ajwt_cookie_find(&v, p, "a=1; at=TOK; b=2", "at"), 1);
+    ck_assert_str_eq(v, "TOK");
+    ck_assert_int_eq(ajwt_cookie_find(&v, p, "att=1; xat=2", "at"), 0);
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(ajwt_cookie_find(&v, p, "at=1; at=2", "at"), 2);
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(ajwt_cookie_find(&v, p, NULL, "at"), 0);
+    ck_assert_int_eq(ajwt_cookie_find(&v, p, "at=", "at"), 1);
+    ck_assert_str_eq(v, "");
+}
+END_TEST
+
 TCase *ajwt_url_tcase(void)
 {
     TCase *tc = tcase_create("url");
@@ -107,5 +150,7 @@ TCase *ajwt_url_tcase(void)
     tcase_add_test(tc, test_encode_and_with_return);
     tcase_add_test(tc, test_navigation);
     tcase_add_test(tc, test_cookies_without);
+    tcase_add_test(tc, test_cookie_header);
+    tcase_add_test(tc, test_cookie_find);
     return tc;
 }
