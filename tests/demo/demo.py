@@ -2,8 +2,11 @@
 # Licensed under the Apache License, Version 2.0.
 """`make demo`: a private MariaDB and Apache httpd with mod_auth_jwt on
 127.0.0.1:8080 (or a free port when 8080 is taken), a demo user demo/demo,
-a protected CGI and PHP page, and the login/refresh/logout endpoints.
-Prints a curl walkthrough and runs in the foreground. SIGINT (Ctrl-C),
+a protected CGI and PHP page, and the login/refresh/logout endpoints (JSON,
+under /auth/). The PHP site of conf/php-site/ is served too, in browser
+(cookie) mode: /app/ in a browser, with a login form at /login.php and the
+cookie-mode endpoints under /web/. Prints a curl walkthrough and the
+browser URL, and runs in the foreground. SIGINT (Ctrl-C),
 SIGTERM or SIGHUP, or the end of its parent process (also a `make` that got
 a signal and now only waits for the demo), stops every process it started
 and removes tests/gen/demo.
@@ -50,9 +53,43 @@ AuthJWTClaimsQuery "SELECT role, email FROM users WHERE username = %s AND active
 <Location /app>
     AuthType JWT
     AuthName "demo"
+    DirectoryIndex index.php index.html
     Require valid-user
 </Location>
+
+# ---- browser mode: the PHP site of conf/php-site/ ----
+# A browser gets the token pair as cookies from the cookie-mode endpoints
+# under /web/ (the JSON ones above stay for API clients). /app reads the
+# access cookie too (an Authorization header wins), and sends browser
+# navigations without a valid one to /web/refresh, or to the login form.
+AuthJWTCookieName demo_at
+AuthJWTRefreshCookieName demo_rt
+AuthJWTLoginRequiredLocation /login.php
+AuthJWTRefreshLocation /web/refresh
+# The demo is plain http on loopback: cookies without Secure. A real site
+# serves HTTPS and keeps the default (On).
+AuthJWTCookieSecure Off
+# where the PHP pages point their login form and logout button
+SetEnv JWT_SITE_AUTH_PATH /web
+<Location /web/login>
+    SetHandler jwt-login-handler
+    AuthJWTDeliveryType Cookie
+    AuthJWTProvider dbd
+    AuthDBDUserPWQuery "SELECT password FROM users WHERE username = %s AND active = 1"
+</Location>
+<Location /web/refresh>
+    SetHandler jwt-refresh-handler
+    AuthJWTDeliveryType Cookie
+</Location>
+<Location /web/logout>
+    SetHandler jwt-logout-handler
+    AuthJWTDeliveryType Cookie
+</Location>
 """
+
+# the example PHP site (conf/jwt-php-site-example.conf serves the same files)
+PHP_SITE = harness.TOP / "conf" / "php-site"
+PHP_FILES = ("login.php", "app/index.php")
 
 # sed programs that pull one field out of the JSON answer held in $R
 _SED = "sed -n 's/.*\"{0}\": *\"\\([^\"]*\\)\".*/\\1/p'"
@@ -67,7 +104,9 @@ def header(base, httpd, note, keep):
 mod_auth_jwt demo on {base}   (Ctrl-C {stop})
   user: demo   password: demo   (role 'user', from the MariaDB users table)
   logs: {httpd.logs}/error_log
-  config: {httpd.conf}{note}"""
+  config: {httpd.conf}{note}
+  browser: open {base}/app/ in a browser, log in as demo/demo
+           (cookie mode: the form posts to /web/login; /web/refresh, /web/logout)"""
 
 
 def walkthrough(base):
@@ -243,6 +282,8 @@ def main():
         site = harness.Site(DEMO_DIR / "site").build()
         site.add_user(db, "demo", "demo", role="user",
                       email="demo@example.test", in_file=False)
+        for rel in PHP_FILES:
+            site.put(rel, (PHP_SITE / rel).read_text())
         stopper.checkpoint()
         mpm = "prefork" if os.path.exists(os.path.join(
             harness.apxs_query("LIBEXECDIR"), "libphp8.2.so")) else "event"

@@ -520,11 +520,19 @@ class ErrorLog:
     def skip(self):
         self.read_new()
 
+    # a child that died on a signal (AH00052) is logged at notice only; a
+    # crash is never acceptable and cannot be declared away
+    CRASH = re.compile(r"exit signal|AH00052|AH00059|core dumped")
+
+    @classmethod
+    def crash_lines(cls, lines):
+        return [line for line in lines if cls.CRASH.search(line)]
+
     @classmethod
     def bad_lines(cls, lines, ignore=()):
-        out = []
+        out = cls.crash_lines(lines)
         for line in lines:
-            if not cls.BAD.search(line):
+            if not cls.BAD.search(line) or cls.CRASH.search(line):
                 continue
             if any(re.search(pat, line) for pat in ignore):
                 continue

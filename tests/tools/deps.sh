@@ -7,7 +7,7 @@ PKGS="apache2 apache2-dev apache2-utils libaprutil1-dbd-mysql mariadb-server
 mariadb-client libssl-dev libjson-c-dev check pkg-config gcc make
 python3-pytest python3-requests python3-jwt python3-cryptography
 libapache2-mod-php curl python3-jwcrypto nodejs node-jose clang
-libclang-rt-14-dev valgrind"
+libclang-rt-14-dev valgrind chromium chromium-driver python3-selenium"
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
