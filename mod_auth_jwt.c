@@ -86,6 +86,8 @@ static void ajwt_register_hooks(apr_pool_t *p)
     ap_hook_note_auth_failure(ajwt_authn_note_failure, NULL, NULL,
                               APR_HOOK_MIDDLE);
     ap_hook_fixups(ajwt_authn_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(ajwt_authn_preflight_handler, NULL, NULL,
+                    APR_HOOK_REALLY_FIRST);
     ap_hook_handler(ajwt_endpoint_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ajwt_authz_register(p);
 }

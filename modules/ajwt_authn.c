@@ -277,21 +277,28 @@ static int find_token(request_rec *r, const ajwt_dir_conf_t *dc,
                                         ? "Proxy-Authorization"
                                         : "Authorization");
     ajwt_request_t *prior;
-    int found = hdr ? bearer_token(&st->token, r->pool, hdr) : 0;
+    int found = hdr ? bearer_token(&st->token, r->pool, hdr) : 0, n;
 
     if (found || !dc->cookie_name) {
         return found;
     }
     /* a cookie sent twice (two Paths, or one tossed in by a sibling
      * domain) is no token: refused quietly, never logged at error level */
-    if (ajwt_cookie_find(&st->token, r->pool,
+    n = ajwt_cookie_find(&st->token, r->pool,
                          apr_table_get(r->headers_in, "Cookie"),
-                         dc->cookie_name) == 1
-        && st->token && *st->token) {
+                         dc->cookie_name);
+    if (n == 1 && st->token && *st->token) {
         st->from_cookie = 1;
         return 1;
     }
     st->token = NULL;
+    if (n > 1) {
+        /* refused like an invalid token: to the login page, never through
+         * a refresh that could not fix it (a redirect loop) */
+        st->outcome = -1;
+        ajwt_err_set(&st->err, AJWT_E_MALFORMED, "access cookie sent twice");
+        return 0;
+    }
     prior = ajwt_authn_state(r->prev ? r->prev : r->main);
     if (prior && prior->from_cookie && prior->token) {
         st->token = prior->token;
@@ -490,16 +497,39 @@ static void strip_claim_headers(request_rec *r)
     }
 }
 
+/** The handler that answers a preflight let through (never the location's
+ * own handler: a CGI or PHP script would run for OPTIONS too). */
+#define AJWT_PREFLIGHT_HANDLER "jwt-preflight (internal)"
+
 int ajwt_authn_preflight(request_rec *r)
 {
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    ajwt_request_t *st;
+
     if (!is_jwt(r) || r->method_number != M_OPTIONS
         || !ajwt_conf_allow_preflight(ajwt_config_dir(r))
         || !apr_table_get(r->headers_in, "Origin")
-        || !apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
-        return DECLINED;
+        || !apr_table_get(r->headers_in, "Access-Control-Request-Method")
+        || apr_table_get(r->headers_in, "Transfer-Encoding")
+        || (cl && strcmp(cl, "0"))) {
+        return DECLINED; /* a preflight has no body */
     }
+    st = apr_pcalloc(r->pool, sizeof(*st));
+    st->preflight = 1;
+    ap_set_module_config(r->request_config, &auth_jwt_module, st);
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                   "CORS preflight let through without a token: %s", r->uri);
+    return OK;
+}
+
+int ajwt_authn_preflight_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, AJWT_PREFLIGHT_HANDLER)) {
+        return DECLINED;
+    }
+    /* 204 and Allow; CORS headers come from the admin's Header directives */
+    apr_table_setn(r->headers_out, "Allow", "GET, HEAD, POST, OPTIONS");
+    r->status = HTTP_NO_CONTENT;
     return OK;
 }
 
@@ -524,18 +554,26 @@ static void hide_cookies(request_rec *r, const ajwt_dir_conf_t *dc)
 
 int ajwt_authn_fixups(request_rec *r)
 {
-    const ajwt_dir_conf_t *dc;
+    const ajwt_dir_conf_t *dc = ajwt_config_dir(r);
     const apr_array_header_t *kvs;
     ajwt_request_t *st;
     int i, headers;
 
+    /* the token cookies reach no application, protected or not (a public
+     * phpinfo() page must not show a working bearer token); our own
+     * handlers read them */
+    if (!r->handler || strncmp(r->handler, "jwt-", 4)) {
+        hide_cookies(r, dc);
+    }
     if (!is_jwt(r)) {
         return DECLINED;
     }
     strip_claim_headers(r);
-    dc = ajwt_config_dir(r);
-    hide_cookies(r, dc);
     st = ajwt_authn_state(r);
+    if (st && st->preflight) {
+        r->handler = AJWT_PREFLIGHT_HANDLER;
+        return OK;
+    }
     if (!st || st->outcome != 1 || !r->user
         || ajwt_conf_export_mode(dc) == AJWT_EXPORT_NONE) {
         return DECLINED;

@@ -30,6 +30,7 @@ typedef struct {
     const char *user;       /* the user claim */
     const void *policy;     /* the ajwt_dir_conf_t it was verified under */
     int from_cookie;        /* found in the AuthJWTCookieName cookie */
+    int preflight;          /* a CORS preflight let through unauthenticated */
     int in_authz;           /* re-entry guard of ajwt_authn_authz_forbid */
 } ajwt_request_t;
 
@@ -52,6 +53,10 @@ int ajwt_authn_authz_forbid(request_rec *r);
  * (OPTIONS with Origin and Access-Control-Request-Method) under AuthType JWT
  * is let through without authentication (OK); DECLINED otherwise. */
 int ajwt_authn_preflight(request_rec *r);
+
+/** handler hook: answers the preflights ajwt_authn_preflight let through
+ * (204 with Allow), so the location's own handler never runs for them. */
+int ajwt_authn_preflight_handler(request_rec *r);
 
 /** fixups hook: under AuthType JWT, drop incoming X-JWT-Claim-* headers and
  * export the verified claims (JWT_CLAIM_*, optionally X-JWT-Claim-*); with

@@ -542,6 +542,43 @@ static void endpoint_count_failure(request_rec *r, const endpoint_req_t *q,
     }
 }
 
+/**
+ * A cookie-mode refresh without a refresh cookie. The cookie is
+ * SameSite=Strict, so a navigation that another site started (a link in a
+ * mail, after the access cookie expired) arrives without it: bounce once
+ * through a same-origin page, whose own navigation carries it. Nothing is
+ * cleared: a request without the cookie says nothing about the session, and
+ * clearing would let any site log users out.
+ * @return the handler's status.
+ */
+static int endpoint_no_cookie(request_rec *r, const endpoint_req_t *q)
+{
+    const char *login = q->dc->login_location;
+    const char *again;
+
+    if (q->flow == FLOW_REFRESH_GET && !ap_strstr_c(r->args ? r->args : "",
+                                                    "ajwt_bounce=1")) {
+        again = ap_escape_html(r->pool,
+                               apr_pstrcat(r->pool,
+                                           ajwt_url_with_return(
+                                               r->pool, r->uri, q->return_to),
+                                           "&ajwt_bounce=1", NULL));
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        ap_rprintf(r, "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+                   "<meta http-equiv=\"refresh\" content=\"0;url=%s\">"
+                   "<title>Continue</title></head><body><a href=\"%s\">"
+                   "Continue</a></body></html>\n", again, again);
+        return OK;
+    }
+    if (q->flow == FLOW_REFRESH_GET && login) {
+        return ajwt_issue_send_redirect(
+            r, ajwt_url_with_return(r->pool, login, q->return_to));
+    }
+    return ajwt_issue_send_error(r, HTTP_BAD_REQUEST, "invalid_grant",
+                                 BAD_REFRESH);
+}
+
 /** The refresh flow (refresh handler, or login with that grant_type). */
 static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
 {
@@ -563,8 +600,7 @@ static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02402)
                       "refresh refused: no refresh cookie '%s', client %s",
                       ajwt_conf_refresh_cookie(dc), r->useragent_ip);
-        return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
-                             BAD_REFRESH);
+        return endpoint_no_cookie(r, q);
     }
     if (endpoint_policy(&pol, r, dc, endpoint_now()) != OK) {
         return endpoint_server_error(r);

@@ -252,9 +252,27 @@ static apr_int64_t tp_wait(const tp_record_t *rec, apr_uint32_t free,
     return rec->last + penalty > now ? rec->last + penalty - now : 0;
 }
 
+/** The user name folded to lower case (one counter for every spelling). */
+static const char *fold(request_rec *r, const char *user)
+{
+    char *u = apr_pstrdup(r->pool, user);
+
+    ap_str_tolower(u);
+    return u;
+}
+
+/** The counter of a user name tried from this address. */
 static const char *key_user(request_rec *r, const char *user)
 {
-    return user ? apr_pstrcat(r->pool, "ajwt:u:", user, NULL) : NULL;
+    return user ? apr_pstrcat(r->pool, "ajwt:u:", r->useragent_ip, ":",
+                              fold(r, user), NULL)
+                : NULL;
+}
+
+/** The counter of a user name tried from anywhere. */
+static const char *key_user_all(request_rec *r, const char *user)
+{
+    return user ? apr_pstrcat(r->pool, "ajwt:U:", fold(r, user), NULL) : NULL;
 }
 
 static const char *key_addr(request_rec *r)
@@ -265,12 +283,16 @@ static const char *key_addr(request_rec *r)
 apr_int64_t ajwt_throttle_check(request_rec *r, const char *user)
 {
     apr_int64_t now = apr_time_sec(apr_time_now()), wait = 0, w;
-    const char *ku = key_user(r, user);
+    const char *ku = key_user(r, user), *kall = key_user_all(r, user);
     tp_record_t rec;
 
     tp_lock();
     if (ku && tp_get(r, ku, &rec)) {
         wait = tp_wait(&rec, AJWT_THROTTLE_FREE_USER, now);
+    }
+    if (kall && tp_get(r, kall, &rec)
+        && (w = tp_wait(&rec, AJWT_THROTTLE_FREE_USER_ALL, now)) > wait) {
+        wait = w;
     }
     if (tp_get(r, key_addr(r), &rec)
         && (w = tp_wait(&rec, AJWT_THROTTLE_FREE_ADDR, now)) > wait) {
@@ -302,30 +324,37 @@ static void tp_count(request_rec *r, const char *key, apr_int64_t now)
 void ajwt_throttle_failure(request_rec *r, const char *user)
 {
     apr_int64_t now = apr_time_sec(apr_time_now());
-    const char *ku = key_user(r, user);
+    const char *ku = key_user(r, user), *kall = key_user_all(r, user);
 
     tp_lock();
     if (ku) {
         tp_count(r, ku, now);
+        tp_count(r, kall, now);
     }
     tp_count(r, key_addr(r), now);
     tp_unlock();
 }
 
+/** Forget a key (locked by the caller). */
+static void tp_forget(request_rec *r, const char *key)
+{
+    if (tp_provider && tp_instance) {
+        tp_provider->remove(tp_instance, r->server,
+                            (const unsigned char *)key,
+                            (unsigned int)strlen(key), r->pool);
+    }
+    else if (tp_table) {
+        apr_hash_set(tp_table, key, APR_HASH_KEY_STRING, NULL);
+    }
+}
+
 void ajwt_throttle_success(request_rec *r, const char *user)
 {
-    const char *ku = key_user(r, user);
-
-    if (!ku) {
+    if (!user) {
         return;
     }
     tp_lock();
-    if (tp_provider && tp_instance) {
-        tp_provider->remove(tp_instance, r->server, (const unsigned char *)ku,
-                            (unsigned int)strlen(ku), r->pool);
-    }
-    else if (tp_table) {
-        apr_hash_set(tp_table, ku, APR_HASH_KEY_STRING, NULL);
-    }
+    tp_forget(r, key_user(r, user));
+    tp_forget(r, key_user_all(r, user));
     tp_unlock();
 }

@@ -17,8 +17,11 @@
 #include "httpd.h"
 #include "http_config.h"
 
-/** Failures allowed before backoff starts: per user name, per address. */
+/** Failures allowed before backoff starts: per user name from one address,
+ * per user name from everywhere (high: a stranger must not be able to lock
+ * a user out cheaply), per address. User names are compared ignoring case. */
 #define AJWT_THROTTLE_FREE_USER 10
+#define AJWT_THROTTLE_FREE_USER_ALL 100
 #define AJWT_THROTTLE_FREE_ADDR 100
 /** Longest wait imposed, and how long a quiet key is remembered (s). */
 #define AJWT_THROTTLE_MAX_WAIT 300

@@ -123,7 +123,13 @@ static int pair_named(const char *s, const char *e, const char *name)
         return 0;
     }
     n = strlen(name);
-    return (apr_size_t)(e - s) > n && !strncmp(s, name, n) && s[n] == '=';
+    if ((apr_size_t)(e - s) <= n || strncmp(s, name, n)) {
+        return 0;
+    }
+    for (s += n; s < e && (*s == ' ' || *s == '\t'); s++) {
+        /* blanks before '=', as ajwt_cookie_find allows */
+    }
+    return s < e && *s == '=';
 }
 
 const char *ajwt_url_cookies_without(apr_pool_t *p, const char *header,
