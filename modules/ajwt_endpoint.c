@@ -579,6 +579,33 @@ static int endpoint_no_cookie(request_rec *r, const endpoint_req_t *q)
                                  BAD_REFRESH);
 }
 
+/**
+ * The claims of a refreshing user (the claims query, when configured).
+ * @return DECLINED to go on (*pextra, *psub set), or the status of the
+ *         answer sent: invalid_grant for a deactivated user, 500 for a
+ *         misconfigured query, 503 when the database fails.
+ */
+static int endpoint_refresh_claims(apr_array_header_t **pextra,
+                                   const char **psub, request_rec *r,
+                                   const endpoint_req_t *q, const char *user,
+                                   apr_int64_t now)
+{
+    switch (endpoint_claims(pextra, psub, r, q->dc, user, now)) {
+    case AJWT_STORE_OK:
+        return DECLINED;
+    case AJWT_STORE_NO_ROW:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02203)
+                      "refresh refused: user '%s' is deactivated, client %s",
+                      user, r->useragent_ip);
+        return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
+                             BAD_REFRESH);
+    case AJWT_STORE_INVALID:
+        return endpoint_server_error(r);
+    default:
+        return endpoint_unavailable(r, q);
+    }
+}
+
 /** The refresh flow (refresh handler, or login with that grant_type). */
 static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
 {
@@ -614,20 +641,9 @@ static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
     default: /* unknown: the rotation below logs and refuses it */
         user = NULL;
     }
-    switch (user ? endpoint_claims(&extra, &sub, r, dc, user, pol.now)
-                 : AJWT_STORE_OK) {
-    case AJWT_STORE_OK:
-        break;
-    case AJWT_STORE_NO_ROW:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02203)
-                      "refresh refused: user '%s' is deactivated, client %s",
-                      user, r->useragent_ip);
-        return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
-                             BAD_REFRESH);
-    case AJWT_STORE_INVALID:
-        return endpoint_server_error(r);
-    default:
-        return endpoint_unavailable(r, q);
+    if (user && (rc = endpoint_refresh_claims(&extra, &sub, r, q, user,
+                                              pol.now)) != DECLINED) {
+        return rc;
     }
     switch (ajwt_store_rotate(&g, r, presented, &pol)) {
     case AJWT_STORE_OK:
@@ -639,20 +655,12 @@ static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
         return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
                              BAD_REFRESH);
     }
-    if (!user || strcmp(user, g.username)) {
-        /* the token was unknown a moment ago (or its row changed): run the
-         * claims query for the user the rotation found */
-        switch (endpoint_claims(&extra, &sub, r, dc, g.username, pol.now)) {
-        case AJWT_STORE_OK:
-            break;
-        case AJWT_STORE_NO_ROW:
-            return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant",
-                                 BAD_REFRESH);
-        case AJWT_STORE_INVALID:
-            return endpoint_server_error(r);
-        default:
-            return endpoint_unavailable(r, q);
-        }
+    if ((!user || strcmp(user, g.username))
+        && (rc = endpoint_refresh_claims(&extra, &sub, r, q, g.username,
+                                         pol.now)) != DECLINED) {
+        /* the token was unknown a moment ago (or its row changed): the
+         * claims of the user the rotation found */
+        return rc;
     }
     r->user = apr_pstrdup(r->pool, sub);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02204)
