@@ -24,6 +24,7 @@
  */
 
 #include "apr_atomic.h"
+#include "apr_lib.h"
 #include "apr_md5.h" /* apr_password_validate */
 #include "apr_strings.h"
 #include "apr_time.h"
@@ -46,6 +47,7 @@
 #include "ajwt_issue.h"
 #include "ajwt_store.h"
 #include "ajwt_throttle.h"
+#include "ajwt_audit.h"
 #include "ajwt_url.h"
 #include "ajwt_endpoint.h"
 
@@ -382,9 +384,11 @@ static ajwt_store_e endpoint_claims(apr_array_header_t **pextra,
         }
         *psub = sub ? sub : user;
     }
-    if (st == AJWT_STORE_NO_ROW
-        && ajwt_store_revoke_user(r, user, now) != AJWT_STORE_OK) {
-        return AJWT_STORE_UNAVAILABLE;
+    if (st == AJWT_STORE_NO_ROW) {
+        if (ajwt_store_revoke_user(r, user, now) != AJWT_STORE_OK) {
+            return AJWT_STORE_UNAVAILABLE;
+        }
+        ajwt_audit(r, "revoke", "done", user, "deactivated", NULL);
     }
     return st;
 }
@@ -674,10 +678,28 @@ static int endpoint_refresh_grant(request_rec *r, const endpoint_req_t *q)
 static int endpoint_login_refused(request_rec *r, const endpoint_req_t *q,
                                   const char *user, const char *reason)
 {
+    char *word = apr_pstrdup(r->pool, reason), *w = word;
+    const char *c;
+
     endpoint_count_failure(r, q, user);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02205)
                   "login refused for user '%s': %s, client %s", user, reason,
                   r->useragent_ip);
+    /* the reason as one word: "deactivated (no claims row)" becomes
+     * "deactivated_no_claims_row" */
+    for (c = reason; *c; c++) {
+        if (apr_isalnum(*c)) {
+            *w++ = *c;
+        }
+        else if (w > word && w[-1] != '_') {
+            *w++ = '_';
+        }
+    }
+    while (w > word && w[-1] == '_') {
+        w--;
+    }
+    *w = '\0';
+    ajwt_audit(r, "login", "failure", user, word, NULL);
     return endpoint_fail(r, q, HTTP_BAD_REQUEST, "invalid_grant", BAD_LOGIN);
 }
 
@@ -738,6 +760,7 @@ static int endpoint_password_grant(request_rec *r, const endpoint_req_t *q,
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02206)
                   "login of user '%s', new family '%.8s', client %s", sub,
                   g.family_id, r->useragent_ip);
+    ajwt_audit(r, "login", "success", sub, NULL, g.family_id);
     return endpoint_send_grant(r, q, &g, sub, extra, pol.now);
 }
 
@@ -837,6 +860,10 @@ static int endpoint_logout(request_rec *r, endpoint_req_t *q)
             != AJWT_STORE_OK) {
             return endpoint_unavailable(r, q);
         }
+        if (user) {
+            ajwt_audit(r, "revoke", "done", user, all ? "logout_all" : "logout",
+                       NULL);
+        }
     }
     if (q->flow == FLOW_JSON) {
         return ajwt_issue_send_empty(r);
@@ -868,6 +895,8 @@ static int endpoint_revoke(request_rec *r, endpoint_req_t *q)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02207)
                   "user '%s' revoked by '%s', client %s", user,
                   r->user ? r->user : "-", r->useragent_ip);
+    ajwt_audit(r, "revoke", "done", user,
+               apr_pstrcat(r->pool, "admin:", r->user, NULL), NULL);
     return ajwt_issue_send_empty(r);
 }
 

@@ -41,6 +41,7 @@
 #include "ajwt_claims.h"
 #include "ajwt_token.h"
 #include "ajwt_store.h"
+#include "ajwt_audit.h"
 
 /* Statement labels (fixed) and their SQL; "@T" stands for the table. */
 #define L_INSERT "ajwt_rt_insert"
@@ -776,6 +777,8 @@ static ajwt_store_e store_rotate_txn(ajwt_store_grant_t *out, int *prv,
         st = store_judge_spent(&supersede, prv, r, &row, digest, pol);
         if (st == AJWT_STORE_REUSED) {
             *prv = store_revoke_family(r, row.family_id, pol->now);
+            out->family_id = row.family_id; /* for the audit line */
+            out->username = row.username;
             return *prv ? AJWT_STORE_UNAVAILABLE : AJWT_STORE_REUSED;
         }
         if (st != AJWT_STORE_OK) {
@@ -862,6 +865,10 @@ ajwt_store_e ajwt_store_rotate(ajwt_store_grant_t *out, request_rec *r,
     }
     for (attempt = 1; retry && attempt <= AJWT_ROTATE_ATTEMPTS; attempt++) {
         st = store_rotate_once(out, &retry, r, digest, pol);
+    }
+    if (st == AJWT_STORE_REUSED) {
+        ajwt_audit(r, "revoke", "done", out->username, "reuse",
+                   out->family_id);
     }
     if (retry) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02011)
