@@ -74,6 +74,7 @@ void *ajwt_config_create_dir(apr_pool_t *p, char *dir)
     dc->cookie_name = NULL;
     dc->pass_cookie = AJWT_UNSET;
     dc->throttle = AJWT_UNSET;
+    dc->store_wait = AJWT_UNSET;
     dc->login_location = NULL;
     dc->refresh_location = NULL;
     dc->allow_preflight = AJWT_UNSET;
@@ -113,6 +114,7 @@ void *ajwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     AJWT_MERGE_PTR(cookie_name);
     AJWT_MERGE_INT(pass_cookie);
     AJWT_MERGE_INT(throttle);
+    AJWT_MERGE_INT(store_wait);
     AJWT_MERGE_PTR(login_location);
     AJWT_MERGE_PTR(refresh_location);
     AJWT_MERGE_INT(allow_preflight);
@@ -172,6 +174,7 @@ AJWT_GET(apr_int64_t, reuse_interval, reuse_interval,
          AJWT_DEFAULT_REUSE_INTERVAL)
 AJWT_GET(int, pass_cookie, pass_cookie, 0)
 AJWT_GET(int, throttle, throttle, 1)
+AJWT_GET(apr_int64_t, store_wait, store_wait, 5)
 AJWT_GET(int, allow_preflight, allow_preflight, 0)
 AJWT_GET(ajwt_delivery_e, delivery, delivery, AJWT_DELIVERY_JSON)
 AJWT_GET(int, cookie_secure, cookie_secure, 1)
@@ -552,6 +555,10 @@ static const char *set_int(cmd_parms *cmd, void *cfg, const char *arg)
         min = 0;
         max = 3600;
     }
+    else if (!strcmp(cmd->cmd->name, "AuthJWTStoreWait")) {
+        min = 1;
+        max = 300;
+    }
     else if (!strcmp(cmd->cmd->name, "AuthJWTMaxTokenSize")) {
         min = 256;
         max = 1024 * 1024;
@@ -776,6 +783,9 @@ const command_rec ajwt_config_cmds[] = {
                   "SQL giving extra claims for a user (%s = user name)"),
     AP_INIT_TAKE1("AuthJWTRefreshTable", set_table, NULL, RSRC_CONF,
                   "table holding refresh tokens"),
+    AP_INIT_TAKE1("AuthJWTStoreWait", set_int, DIR_OFFSET(store_wait),
+                  AJWT_PRIV, "seconds a handler waits for a database "
+                  "connection before answering 503"),
     AP_INIT_FLAG("AuthJWTThrottle", ap_set_flag_slot, DIR_OFFSET(throttle),
                  AJWT_PRIV, "throttle failed logins and refreshes (default On)"),
     AP_INIT_TAKE1("AuthJWTThrottleCache", ajwt_throttle_set_cache, NULL,

@@ -80,6 +80,7 @@ typedef struct {
     const char *cookie_name;        /* AuthJWTCookieName */
     int pass_cookie;                /* AuthJWTPassCookie */
     int throttle;                   /* AuthJWTThrottle */
+    int store_wait;                 /* AuthJWTStoreWait, seconds */
     const char *login_location;     /* AuthJWTLoginRequiredLocation */
     const char *refresh_location;   /* AuthJWTRefreshLocation */
     int allow_preflight;            /* AuthJWTAllowPreflight */
@@ -131,6 +132,7 @@ apr_int64_t ajwt_conf_reuse_interval(const ajwt_dir_conf_t *dc);
 const char *ajwt_conf_refresh_table(const ajwt_server_conf_t *sc);
 int ajwt_conf_pass_cookie(const ajwt_dir_conf_t *dc);
 int ajwt_conf_throttle(const ajwt_dir_conf_t *dc);
+apr_int64_t ajwt_conf_store_wait(const ajwt_dir_conf_t *dc);
 int ajwt_conf_allow_preflight(const ajwt_dir_conf_t *dc);
 ajwt_delivery_e ajwt_conf_delivery(const ajwt_dir_conf_t *dc);
 int ajwt_conf_cookie_secure(const ajwt_dir_conf_t *dc);

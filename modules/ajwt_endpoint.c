@@ -967,6 +967,19 @@ static const char *endpoint_return_to(request_rec *r, const ajwt_body_t *body)
 }
 
 /**
+ * Run an endpoint once it has a place in the database gate (at most
+ * AuthJWTStoreWait seconds of waiting when every pooled connection of the
+ * process is busy; then 503 rather than a worker blocked for ever).
+ */
+static int endpoint_run(endpoint_fn fn, request_rec *r, endpoint_req_t *q)
+{
+    if (!ajwt_store_gate(r, apr_time_from_sec(ajwt_conf_store_wait(q->dc)))) {
+        return endpoint_unavailable(r, q);
+    }
+    return fn(r, q);
+}
+
+/**
  * The cookie-mode flow for fn and the method, or -1 when the method is
  * not allowed: POST everywhere, and GET (not HEAD: httpd gives HEAD the
  * method number of GET, and a HEAD must never rotate) on refresh.
@@ -1033,7 +1046,7 @@ int ajwt_endpoint_handler(request_rec *r)
          * SameSite=Strict, so a cross-site navigation does not carry it) */
         q.body = ajwt_body_empty(r->pool);
         q.return_to = endpoint_return_to(r, q.body);
-        return fn(r, &q);
+        return endpoint_run(fn, r, &q);
     }
     if (cookie && !endpoint_same_origin(r)) {
         const char *origin = apr_table_get(r->headers_in, "Origin");
@@ -1067,5 +1080,5 @@ int ajwt_endpoint_handler(request_rec *r)
     }
     q.body = body;
     q.return_to = cookie ? endpoint_return_to(r, body) : "/";
-    return fn(r, &q);
+    return endpoint_run(fn, r, &q);
 }

@@ -23,6 +23,8 @@
  */
 
 #include "apr_atomic.h"
+#include "apr_thread_cond.h"
+#include "apr_thread_mutex.h"
 #include "apr_hash.h"
 #include "apr_optional.h"
 #include "apr_strings.h"
@@ -31,6 +33,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "ap_mpm.h"
 #include "http_main.h"
 
 #include "apr_dbd.h"
@@ -150,9 +153,106 @@ static int store_in_use(const ap_directive_t *d)
     return 0;
 }
 
+/* The gate: at most gate_max requests of a process may hold or wait for a
+ * pooled connection at once (gate_max = DBDMax); any other waits at most
+ * AuthJWTStoreWait for a place and then answers 503, where mod_dbd's own
+ * pool would block the worker without a limit. Set in post_config and
+ * child_init, read-only afterwards; gate_free is guarded by gate_mutex. */
+static int gate_max;
+static int gate_free;
+#if APR_HAS_THREADS
+static apr_thread_mutex_t *gate_mutex;
+static apr_thread_cond_t *gate_cond;
+#endif
+
+/** DBDMax of the main server, from the configuration tree (mod_dbd keeps
+ * it private); mod_dbd's default 10 when not set. */
+static int store_dbd_max(const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        if (!ap_cstr_casecmp(d->directive, "DBDMax") && d->args) {
+            int n = atoi(d->args);
+            return n > 0 ? n : 10;
+        }
+    }
+    return 10;
+}
+
+void ajwt_store_child_init(apr_pool_t *p, server_rec *s)
+{
+#if APR_HAS_THREADS
+    if (gate_max > 0
+        && (apr_thread_mutex_create(&gate_mutex, APR_THREAD_MUTEX_DEFAULT, p)
+                != APR_SUCCESS
+            || apr_thread_cond_create(&gate_cond, p) != APR_SUCCESS)) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, AJWT_LOGNO(02028)
+                     "cannot create the database gate: no bounded wait");
+        gate_max = 0;
+    }
+    gate_free = gate_max;
+#endif
+}
+
+/** Pool cleanup: give the request's place in the gate back. */
+static apr_status_t store_gate_leave(void *data)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(gate_mutex);
+    gate_free++;
+    apr_thread_cond_signal(gate_cond);
+    apr_thread_mutex_unlock(gate_mutex);
+#endif
+    return APR_SUCCESS;
+}
+
+int ajwt_store_gate(request_rec *r, apr_interval_time_t wait)
+{
+#if APR_HAS_THREADS
+    apr_time_t deadline = apr_time_now() + wait;
+    void *inside = NULL;
+    int admitted;
+
+    if (gate_max <= 0 || !gate_mutex) {
+        return 1;
+    }
+    apr_pool_userdata_get(&inside, "ajwt-gate", r->pool);
+    if (inside) {
+        return 1;
+    }
+    apr_thread_mutex_lock(gate_mutex);
+    while (gate_free <= 0 && apr_time_now() < deadline) {
+        apr_thread_cond_timedwait(gate_cond, gate_mutex,
+                                  deadline - apr_time_now());
+    }
+    admitted = gate_free > 0;
+    if (admitted) {
+        gate_free--;
+    }
+    apr_thread_mutex_unlock(gate_mutex);
+    if (!admitted) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02029)
+                      "all %d database connections of this process stayed "
+                      "busy for %" APR_TIME_T_FMT " ms (DBDMax, "
+                      "AuthJWTStoreWait): answering 503", gate_max,
+                      apr_time_as_msec(wait));
+        return 0;
+    }
+    apr_pool_userdata_setn((void *)1, "ajwt-gate", NULL, r->pool);
+    apr_pool_cleanup_register(r->pool, NULL, store_gate_leave,
+                              apr_pool_cleanup_null);
+#endif
+    return 1;
+}
+
 int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
+    int threaded = 0;
+
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    gate_max = (threaded != AP_MPMQ_NOT_SUPPORTED && threaded)
+                   ? store_dbd_max(ap_conftree)
+                   : 0;
     APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare;
     const char *table;
     apr_size_t i;

@@ -153,4 +153,16 @@ ajwt_store_e ajwt_store_peek_user(const char **puser, request_rec *r,
  */
 void ajwt_store_purge(request_rec *r, apr_int64_t now);
 
+/** child_init: create this process's gate in front of the pool. */
+void ajwt_store_child_init(apr_pool_t *p, server_rec *s);
+
+/**
+ * Take a place in this process's gate in front of mod_dbd's pool (threaded
+ * MPMs: at most DBDMax requests hold or wait for a connection), waiting at
+ * most wait. The place is given back when the request ends; a request
+ * enters once.
+ * @return 1 when admitted, 0 when every connection stayed busy (logged).
+ */
+int ajwt_store_gate(request_rec *r, apr_interval_time_t wait);
+
 #endif /* AJWT_STORE_H */
