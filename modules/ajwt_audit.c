@@ -16,30 +16,12 @@
 
 #include "ajwt_private.h"
 #include "ajwt_audit.h"
+#include "ajwt_url.h"
 
 /** value percent-encoded outside [A-Za-z0-9._@:-]; "-" for NULL or empty. */
 static const char *audit_value(apr_pool_t *p, const char *v)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *out, *o;
-
-    if (!v || !*v) {
-        return "-";
-    }
-    o = out = apr_palloc(p, strlen(v) * 3 + 1);
-    for (; *v; v++) {
-        unsigned char c = (unsigned char)*v;
-        if (apr_isalnum(c) || strchr("._@:-", c)) {
-            *o++ = (char)c;
-        }
-        else {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-    }
-    *o = '\0';
-    return out;
+    return (v && *v) ? ajwt_url_encode_except(p, v, "._@:-") : "-";
 }
 
 void ajwt_audit(request_rec *r, const char *event, const char *outcome,

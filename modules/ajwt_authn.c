@@ -542,7 +542,7 @@ static void hide_cookies(request_rec *r, const ajwt_dir_conf_t *dc)
     if (!cookie || !dc->cookie_name || ajwt_conf_pass_cookie(dc)) {
         return;
     }
-    rest = ajwt_url_cookies_without(r->pool, cookie, dc->cookie_name,
+    rest = ajwt_cookie_without(r->pool, cookie, dc->cookie_name,
                                     ajwt_conf_refresh_cookie(dc));
     if (rest) {
         apr_table_setn(r->headers_in, "Cookie", rest);

@@ -53,4 +53,12 @@ const char *ajwt_cookie_header(apr_pool_t *p, const ajwt_cookie_t *c);
 int ajwt_cookie_find(const char **pvalue, apr_pool_t *p, const char *header,
                      const char *name);
 
+/**
+ * A Cookie header value without the cookies named name1 or name2 (either may
+ * be NULL), parsed as ajwt_cookie_find does; the other pairs kept in order,
+ * joined by "; ". NULL when nothing is left.
+ */
+const char *ajwt_cookie_without(apr_pool_t *p, const char *header,
+                                const char *name1, const char *name2);
+
 #endif /* AJWT_COOKIE_H */

@@ -66,7 +66,8 @@ const char *ajwt_url_return_to(const char *c)
     return c;
 }
 
-const char *ajwt_url_encode(apr_pool_t *p, const char *s)
+const char *ajwt_url_encode_except(apr_pool_t *p, const char *s,
+                                   const char *safe)
 {
     static const char hex[] = "0123456789ABCDEF";
     apr_size_t n = 0;
@@ -74,12 +75,12 @@ const char *ajwt_url_encode(apr_pool_t *p, const char *s)
     char *out, *o;
 
     for (c = s; *c; c++) {
-        n += (apr_isalnum(*c) || strchr("-._~/", *c)) ? 1 : 3;
+        n += (apr_isalnum(*c) || strchr(safe, *c)) ? 1 : 3;
     }
     o = out = apr_palloc(p, n + 1);
     for (c = s; *c; c++) {
         unsigned char u = (unsigned char)*c;
-        if (apr_isalnum(u) || strchr("-._~/", u)) {
+        if (apr_isalnum(u) || strchr(safe, u)) {
             *o++ = (char)u;
         }
         else {
@@ -90,6 +91,11 @@ const char *ajwt_url_encode(apr_pool_t *p, const char *s)
     }
     *o = '\0';
     return out;
+}
+
+const char *ajwt_url_encode(apr_pool_t *p, const char *s)
+{
+    return ajwt_url_encode_except(p, s, "-._~/");
 }
 
 const char *ajwt_url_with_return(apr_pool_t *p, const char *location,
@@ -112,46 +118,4 @@ int ajwt_url_is_navigation(const char *accept, const char *requested_with)
         }
     }
     return 0;
-}
-
-/** Is the cookie pair [s, e) named name (exactly)? */
-static int pair_named(const char *s, const char *e, const char *name)
-{
-    apr_size_t n;
-
-    if (!name) {
-        return 0;
-    }
-    n = strlen(name);
-    if ((apr_size_t)(e - s) <= n || strncmp(s, name, n)) {
-        return 0;
-    }
-    for (s += n; s < e && (*s == ' ' || *s == '\t'); s++) {
-        /* blanks before '=', as ajwt_cookie_find allows */
-    }
-    return s < e && *s == '=';
-}
-
-const char *ajwt_url_cookies_without(apr_pool_t *p, const char *header,
-                                     const char *name1, const char *name2)
-{
-    const char *s = header, *e;
-    char *out = NULL;
-
-    while (s && *s) {
-        while (*s == ' ' || *s == '\t' || *s == ';') {
-            s++;
-        }
-        e = strchr(s, ';');
-        if (!e) {
-            e = s + strlen(s);
-        }
-        if (e > s && !pair_named(s, e, name1) && !pair_named(s, e, name2)) {
-            const char *pair = apr_pstrmemdup(p, s, (apr_size_t)(e - s));
-            out = out ? apr_pstrcat(p, out, "; ", pair, NULL)
-                      : (char *)pair;
-        }
-        s = e;
-    }
-    return out;
 }

@@ -28,9 +28,13 @@
 const char *ajwt_url_return_to(const char *candidate);
 
 /**
- * Percent-encode s for a query value: everything but ALPHA DIGIT "-._~/"
+ * Percent-encode s: everything but ALPHA, DIGIT and the bytes of safe
  * becomes %XX (upper case hex).
  */
+const char *ajwt_url_encode_except(apr_pool_t *p, const char *s,
+                                   const char *safe);
+
+/** Percent-encode s for a query value (safe: "-._~/"). */
 const char *ajwt_url_encode(apr_pool_t *p, const char *s);
 
 /**
@@ -44,13 +48,5 @@ const char *ajwt_url_with_return(apr_pool_t *p, const char *location,
  * (case-insensitive) and it carries no X-Requested-With header?
  */
 int ajwt_url_is_navigation(const char *accept, const char *requested_with);
-
-/**
- * A Cookie header value without the cookies named name1 or name2 (either may
- * be NULL): pairs are split on ';', compared by exact name, the others kept
- * in order joined by "; ". NULL when nothing is left.
- */
-const char *ajwt_url_cookies_without(apr_pool_t *p, const char *header,
-                                     const char *name1, const char *name2);
 
 #endif /* AJWT_URL_H */
