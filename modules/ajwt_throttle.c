@@ -35,7 +35,9 @@
 typedef struct {
     apr_uint32_t count;  /* failures since the key was last forgotten */
     apr_uint32_t unused;
-    apr_int64_t last;    /* time of the last failure, seconds */
+    apr_time_t last;     /* time of the last failure (microseconds: a wait
+                          * of 1 s is a full second, whatever the clock
+                          * second the failure fell in) */
 } tp_record_t;
 
 /* Set in post_config / child_init, read-only while serving; the records
@@ -216,7 +218,7 @@ static void tp_put(request_rec *r, const char *key, const tp_record_t *rec)
     if (tp_provider && tp_instance) {
         tp_provider->store(tp_instance, r->server, (const unsigned char *)key,
                            (unsigned int)strlen(key),
-                           apr_time_from_sec(rec->last + AJWT_THROTTLE_MEMORY),
+                           rec->last + apr_time_from_sec(AJWT_THROTTLE_MEMORY),
                            (unsigned char *)rec, sizeof(*rec), r->pool);
         return;
     }
@@ -234,22 +236,25 @@ static void tp_put(request_rec *r, const char *key, const tp_record_t *rec)
     }
 }
 
-/** Seconds a key must still wait, given its free attempts. */
+/** Seconds a key must still wait (rounded up), given its free attempts. */
 static apr_int64_t tp_wait(const tp_record_t *rec, apr_uint32_t free,
-                           apr_int64_t now)
+                           apr_time_t now)
 {
     apr_uint32_t over;
-    apr_int64_t penalty;
+    apr_time_t penalty, left;
 
-    if (now - rec->last > AJWT_THROTTLE_MEMORY || rec->count <= free) {
+    if (now - rec->last > apr_time_from_sec(AJWT_THROTTLE_MEMORY)
+        || rec->count <= free) {
         return 0;
     }
     over = rec->count - free;
-    penalty = over > 9 ? AJWT_THROTTLE_MAX_WAIT : ((apr_int64_t)1 << (over - 1));
-    if (penalty > AJWT_THROTTLE_MAX_WAIT) {
-        penalty = AJWT_THROTTLE_MAX_WAIT;
+    penalty = apr_time_from_sec(over > 9 ? AJWT_THROTTLE_MAX_WAIT
+                                         : ((apr_int64_t)1 << (over - 1)));
+    if (penalty > apr_time_from_sec(AJWT_THROTTLE_MAX_WAIT)) {
+        penalty = apr_time_from_sec(AJWT_THROTTLE_MAX_WAIT);
     }
-    return rec->last + penalty > now ? rec->last + penalty - now : 0;
+    left = rec->last + penalty - now;
+    return left > 0 ? (left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC : 0;
 }
 
 /** The user name folded to lower case (one counter for every spelling). */
@@ -282,7 +287,8 @@ static const char *key_addr(request_rec *r)
 
 apr_int64_t ajwt_throttle_check(request_rec *r, const char *user)
 {
-    apr_int64_t now = apr_time_sec(apr_time_now()), wait = 0, w;
+    apr_time_t now = apr_time_now();
+    apr_int64_t wait = 0, w;
     const char *ku = key_user(r, user), *kall = key_user_all(r, user);
     tp_record_t rec;
 
@@ -309,11 +315,12 @@ apr_int64_t ajwt_throttle_check(request_rec *r, const char *user)
 }
 
 /** One more failure for key (locked by the caller). */
-static void tp_count(request_rec *r, const char *key, apr_int64_t now)
+static void tp_count(request_rec *r, const char *key, apr_time_t now)
 {
     tp_record_t rec;
 
-    if (!tp_get(r, key, &rec) || now - rec.last > AJWT_THROTTLE_MEMORY) {
+    if (!tp_get(r, key, &rec)
+        || now - rec.last > apr_time_from_sec(AJWT_THROTTLE_MEMORY)) {
         memset(&rec, 0, sizeof(rec));
     }
     rec.count++;
@@ -323,7 +330,7 @@ static void tp_count(request_rec *r, const char *key, apr_int64_t now)
 
 void ajwt_throttle_failure(request_rec *r, const char *user)
 {
-    apr_int64_t now = apr_time_sec(apr_time_now());
+    apr_time_t now = apr_time_now();
     const char *ku = key_user(r, user), *kall = key_user_all(r, user);
 
     tp_lock();
