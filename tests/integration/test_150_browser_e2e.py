@@ -133,12 +133,24 @@ def wait_for_path(driver, path, what, timeout=10):
                 f"--- page ---\n{page(driver)[:800]}", pytrace=False)
 
 
+def click_and_wait(driver, element, timeout=10):
+    """Click element and wait until the page it was on has been replaced
+    (a click returns before the navigation it starts: without this wait the
+    next look at the URL may still see the old page)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(old))
+
+
 def submit_login(driver, username, password):
     from selenium.webdriver.common.by import By
     form = driver.find_element(By.ID, "login")
     form.find_element(By.NAME, "username").send_keys(username)
     form.find_element(By.NAME, "password").send_keys(password)
-    form.find_element(By.ID, "submit").click()
+    click_and_wait(driver, form.find_element(By.ID, "submit"))
 
 
 def claim(driver, name):
@@ -285,7 +297,7 @@ class TestBrowserE2E:
         assert int(rows[0][0]) >= 2, rows   # the login's token and its successor
 
         # 5. logout: both cookies cleared, the family revoked, the form again
-        d.find_element(By.ID, "logout-button").click()
+        click_and_wait(d, d.find_element(By.ID, "logout-button"))
         q = wait_for_path(d, "/login.php", "logout")
         assert "logged_out" in q, d.current_url
         assert "You have logged out" in page(d)
