@@ -724,6 +724,12 @@ static int endpoint_password_grant(request_rec *r, const endpoint_req_t *q,
         return endpoint_login_refused(r, q, user,
                                       "not a canonical user name");
     }
+    /* the connection first: a provider on mod_dbd (mod_authn_dbd) shares
+     * it, checked, instead of meeting a pooled connection lost to a
+     * database restart (ajwt_store_connect) */
+    if (ajwt_store_connect(r) != AJWT_STORE_OK) {
+        return endpoint_unavailable(r, q);
+    }
     switch (endpoint_check_password(r, dc, user, password)) {
     case AUTH_GRANTED:
         if (ajwt_conf_throttle(dc)) {

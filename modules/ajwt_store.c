@@ -102,11 +102,14 @@ enum {
 };
 
 #define STORE_NSQL (sizeof(store_sql) / sizeof(store_sql[0]))
+/** How long store_connect keeps replacing lost pooled connections. */
+#define STORE_CONNECT_BUDGET apr_time_from_msec(500)
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *store_acquire;
 static apr_uint32_t store_last_purge; /* minute of the last purge */
 static apr_uint32_t store_query_count; /* for unique claims query labels */
 static apr_hash_t *store_claims_sql;   /* label -> SQL, configuration pool */
+static int store_pool_max = 10;        /* DBDMax (post_config) */
 
 /* ------------------------------------------------------------------ */
 /* configuration time                                                  */
@@ -165,17 +168,68 @@ static apr_thread_mutex_t *gate_mutex;
 static apr_thread_cond_t *gate_cond;
 #endif
 
-/** DBDMax of the main server, from the configuration tree (mod_dbd keeps
- * it private); mod_dbd's default 10 when not set. */
-static int store_dbd_max(const ap_directive_t *d)
+/** The arguments of the main server's last directive named name (the one
+ * in force), or NULL (mod_dbd keeps its settings private). */
+static const char *store_directive(const ap_directive_t *d, const char *name)
 {
+    const char *found = NULL;
+
     for (; d; d = d->next) {
-        if (!ap_cstr_casecmp(d->directive, "DBDMax") && d->args) {
-            int n = atoi(d->args);
-            return n > 0 ? n : 10;
+        if (!ap_cstr_casecmp(d->directive, name) && d->args) {
+            found = d->args;
         }
     }
-    return 10;
+    return found;
+}
+
+/** DBDMax of the main server; mod_dbd's default 10 when not set. */
+static int store_dbd_max(const ap_directive_t *d)
+{
+    const char *v = store_directive(d, "DBDMax");
+    int n = v ? atoi(v) : 0;
+
+    return n > 0 ? n : 10;
+}
+
+/** Does any directive of the tree (at any depth) start with prefix? */
+static int store_has_directive(const ap_directive_t *d, const char *prefix)
+{
+    for (; d; d = d->next) {
+        if (!ap_cstr_casecmpn(d->directive, prefix, strlen(prefix))
+            || (d->first_child
+                && store_has_directive(d->first_child, prefix))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/**
+ * The MySQL driver reconnects a lost connection by itself unless DBDParams
+ * say reconnect=0, and a reconnected connection has lost every prepared
+ * statement. The store prepares its own again (AJWT02016), but other
+ * modules' statements (mod_authn_dbd, DBDPrepareSQL) then fail on that
+ * connection until mod_dbd retires it. With reconnect=0 mod_dbd itself
+ * replaces a lost connection, statements and all, and the store retries
+ * the acquisition (store_connect): warn when that matters.
+ */
+static void store_check_reconnect(server_rec *s)
+{
+    const char *params = store_directive(ap_conftree, "DBDParams");
+    const char *driver = store_directive(ap_conftree, "DBDriver");
+
+    if (!params || !driver || ap_cstr_casecmp(driver, "mysql")
+        || ap_strstr_c(params, "reconnect=0")) {
+        return;
+    }
+    if (store_has_directive(ap_conftree, "AuthDBD")
+        || store_has_directive(ap_conftree, "DBDPrepareSQL")) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, s,
+                     AJWT_LOGNO(02030) "DBDParams without reconnect=0: after "
+                     "a database restart or wait_timeout, the statements of "
+                     "other modules (AuthDBD..., DBDPrepareSQL) fail on the "
+                     "reconnected connections; add reconnect=0 to DBDParams");
+    }
 }
 
 void ajwt_store_child_init(apr_pool_t *p, server_rec *s)
@@ -248,15 +302,15 @@ int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
     int threaded = 0;
-
-    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
-    gate_max = (threaded != AP_MPMQ_NOT_SUPPORTED && threaded)
-                   ? store_dbd_max(ap_conftree)
-                   : 0;
     APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare;
     const char *table;
     apr_size_t i;
 
+    store_pool_max = store_dbd_max(ap_conftree);
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    gate_max = (threaded != AP_MPMQ_NOT_SUPPORTED && threaded)
+                   ? store_pool_max
+                   : 0;
     prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
     store_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     if (!store_in_use(ap_conftree)) {
@@ -271,6 +325,7 @@ int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "(LoadModule dbd_module, DBDriver mysql, DBDParams ...)");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    store_check_reconnect(s);
     /* Once, on the main server (s): see the file comment. */
     table = ajwt_conf_refresh_table(ajwt_config_server(s));
     for (i = 0; i < STORE_NSQL; i++) {
@@ -320,6 +375,40 @@ static apr_dbd_prepared_t *store_prepare_now(int *pknown, request_rec *r,
                                              const char *label);
 
 /**
+ * This request's pooled connection (mod_dbd keeps it for the request).
+ * mod_dbd checks an idle connection before handing it out and, when the
+ * check fails (the database restarted or closed it: wait_timeout), drops it
+ * and answers NULL; the next acquisition takes the next idle one or opens a
+ * new one. So a NULL is retried, once per connection the pool may hold, as
+ * long as the attempts stay quick (while the database is really down every
+ * attempt fails, and the request must still get its 503 at once).
+ */
+static ap_dbd_t *store_connect(request_rec *r)
+{
+    apr_time_t start = apr_time_now();
+    ap_dbd_t *dbd = NULL;
+    int i;
+
+    for (i = 0; store_acquire && i <= store_pool_max; i++) {
+        if ((dbd = store_acquire(r)) != NULL
+            || apr_time_now() - start > STORE_CONNECT_BUDGET) {
+            break;
+        }
+    }
+    if (dbd && i > 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02031)
+                      "refresh token store: connected after replacing %d "
+                      "lost pooled connection(s)", i);
+    }
+    return dbd;
+}
+
+ajwt_store_e ajwt_store_connect(request_rec *r)
+{
+    return store_connect(r) ? AJWT_STORE_OK : AJWT_STORE_UNAVAILABLE;
+}
+
+/**
  * Acquire this request's connection and find the statement labelled label
  * (mod_session_dbd's dbd_init shape); logs with a tag on failure.
  * @return APR_SUCCESS, or APR_EGENERAL (database unavailable).
@@ -327,7 +416,7 @@ static apr_dbd_prepared_t *store_prepare_now(int *pknown, request_rec *r,
 static apr_status_t store_init(ap_dbd_t **pdbd, apr_dbd_prepared_t **pstmt,
                                request_rec *r, const char *label)
 {
-    ap_dbd_t *dbd = store_acquire ? store_acquire(r) : NULL;
+    ap_dbd_t *dbd = store_connect(r);
     int known = 1;
 
     if (!dbd) {

@@ -157,6 +157,14 @@ void ajwt_store_purge(request_rec *r, apr_int64_t now);
 void ajwt_store_child_init(apr_pool_t *p, server_rec *s);
 
 /**
+ * Acquire this request's pooled connection now (the store's own calls and
+ * other modules on mod_dbd in the same request then share it), replacing
+ * pooled connections the database has dropped (bounded: see the .c file).
+ * @return AJWT_STORE_OK, or AJWT_STORE_UNAVAILABLE.
+ */
+ajwt_store_e ajwt_store_connect(request_rec *r);
+
+/**
  * Take a place in this process's gate in front of mod_dbd's pool (threaded
  * MPMs: at most DBDMax requests hold or wait for a connection), waiting at
  * most wait. The place is given back when the request ends; a request

@@ -62,7 +62,7 @@ def example_conf(docroot, access_lifetime=ACCESS_LIFETIME):
         text = text.replace(old, new)
     text, n = re.subn(r'(?m)^(\s*)DBDParams .*$',
                       r'\1DBDParams "sock=@DBSOCK@,user=@DBUSER@,'
-                      r'pass=@DBPASS@,dbname=@DBNAME@"', text)
+                      r'pass=@DBPASS@,dbname=@DBNAME@,reconnect=0"', text)
     assert n == 1, f"{EXAMPLE.name}: expected one DBDParams line"
     # the harness's server-wide error log (checked after every test), no TLS
     text, n = re.subn(r"(?m)^\s*(ErrorLog|CustomLog|SSL\w+)\b.*\n", "", text)

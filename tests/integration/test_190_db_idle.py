@@ -37,3 +37,10 @@ class TestIdle:
             assert_tokens(refresh(httpd, body["refresh_token"]), forge, "alice")
         finally:
             mariadb.sql(f"SET GLOBAL wait_timeout = {int(old)}")
+
+
+class TestIdleDriverReconnect(TestIdle):
+    """The same without reconnect=0: the driver reconnects by itself and the
+    store prepares its statements again on the new connection."""
+    CONF = CONF + ('DBDParams "sock=@DBSOCK@,user=@DBUSER@,pass=@DBPASS@,'
+                   'dbname=@DBNAME@"\n')
