@@ -78,6 +78,7 @@ static void ajwt_register_hooks(apr_pool_t *p)
     ap_hook_post_config(ajwt_throttle_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ajwt_throttle_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ajwt_store_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(ajwt_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_access_ex(ajwt_authn_preflight, NULL, NULL, APR_HOOK_FIRST,
                             AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_authn(ajwt_authn_check, NULL, NULL, APR_HOOK_MIDDLE,

@@ -13,6 +13,7 @@
  */
 #include "apr_strings.h"
 #include "apr_lib.h"
+#include "apr_thread_proc.h"
 
 #include "httpd.h"
 #include "http_config.h"
@@ -30,6 +31,7 @@
 #include "ajwt_authn.h"
 #include "ajwt_url.h"
 #include "ajwt_cookie.h"
+#include "ajwt_vcache.h"
 
 #define AJWT_CLAIM_HEADER "X-JWT-Claim-"
 #define AJWT_CLAIM_HEADER_LEN (sizeof(AJWT_CLAIM_HEADER) - 1)
@@ -216,6 +218,114 @@ static int same_policy(const ajwt_dir_conf_t *a, const ajwt_dir_conf_t *b)
            && ((!a->aud && !b->aud) || (a->aud && b->aud && !strcmp(a->aud, b->aud)));
 }
 
+/* This process's verified-token cache, created on first use (only
+ * processes that serve a location with AuthJWTVerifyCache On pay for it),
+ * in its own pool, under apr_thread_once; then only used through its own
+ * locks (ajwt_vcache.h). */
+static ajwt_vcache_t *authn_vcache;
+static apr_pool_t *authn_vcache_pool;
+static server_rec *authn_vcache_server;
+#if APR_HAS_THREADS
+static apr_thread_once_t *authn_vcache_once;
+#else
+static int authn_vcache_tried;
+#endif
+
+void ajwt_authn_child_init(apr_pool_t *p, server_rec *s)
+{
+    authn_vcache = NULL;
+    authn_vcache_server = s;
+    if (apr_pool_create(&authn_vcache_pool, p) != APR_SUCCESS) {
+        authn_vcache_pool = NULL;
+        return;
+    }
+#if APR_HAS_THREADS
+    if (apr_thread_once_init(&authn_vcache_once, p) != APR_SUCCESS) {
+        authn_vcache_pool = NULL;
+    }
+#else
+    authn_vcache_tried = 0;
+#endif
+}
+
+static void vcache_create(void)
+{
+    apr_status_t rv = ajwt_vcache_create(&authn_vcache, authn_vcache_pool,
+                                         AJWT_VCACHE_DEFAULT_ENTRIES);
+
+    if (rv != APR_SUCCESS) {
+        authn_vcache = NULL;
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, authn_vcache_server,
+                     AJWT_LOGNO(01011) "cannot create the verified-token "
+                     "cache: AuthJWTVerifyCache is off in this process");
+    }
+}
+
+/** This process's verified-token cache, or NULL. */
+static ajwt_vcache_t *vcache(void)
+{
+    if (!authn_vcache_pool) {
+        return NULL;
+    }
+#if APR_HAS_THREADS
+    apr_thread_once(authn_vcache_once, vcache_create);
+#else
+    if (!authn_vcache_tried) {
+        authn_vcache_tried = 1;
+        vcache_create();
+    }
+#endif
+    return authn_vcache;
+}
+
+/**
+ * The signature of jws under dc, through the verified-token cache when
+ * AuthJWTVerifyCache is on: a hit stands for a verification that succeeded
+ * under the same key set and algorithm (*pdigest is then NULL); on a miss
+ * *pdigest receives the token's digest so that the caller can remember it
+ * once the claims have passed too.
+ */
+static apr_status_t verify_signature(const unsigned char **pdigest,
+                                     request_rec *r, const ajwt_dir_conf_t *dc,
+                                     const ajwt_jws_t *jws, const char *token,
+                                     ajwt_alg_e alg, ajwt_err_t *err)
+{
+    ajwt_vcache_t *c = ajwt_conf_verify_cache(dc) ? vcache() : NULL;
+    unsigned char *digest;
+
+    *pdigest = NULL;
+    if (c) {
+        digest = apr_palloc(r->pool, AJWT_VCACHE_DIGEST_LEN);
+        if (ajwt_vcache_digest(digest, token, strlen(token), err)
+            != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+        if (ajwt_vcache_lookup(c, digest, dc->keys, (int)alg,
+                               r->request_time)) {
+            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, AJWT_LOGNO(01012)
+                          "signature known from the verify cache");
+            return APR_SUCCESS;
+        }
+        *pdigest = digest;
+    }
+    return ajwt_jws_verify(jws, r->pool, alg, dc->keys, err);
+}
+
+/** Remember a token whose signature and claims passed, until its exp. */
+static void remember(request_rec *r, const ajwt_dir_conf_t *dc,
+                     const unsigned char *digest, ajwt_alg_e alg,
+                     json_object *payload)
+{
+    json_object *exp;
+
+    if (digest && json_object_object_get_ex(payload, "exp", &exp)) {
+        ajwt_vcache_insert(authn_vcache, digest, dc->keys, (int)alg,
+                           (apr_time_t)(json_object_get_double(exp)
+                                        * APR_USEC_PER_SEC),
+                           r->request_time);
+    }
+}
+
 /**
  * Verify st->token under dc and record the outcome in st.
  * @return OK (st->outcome 1, st->user set), HTTP_UNAUTHORIZED (refused,
@@ -227,6 +337,7 @@ static int verify(request_rec *r, const ajwt_dir_conf_t *dc,
     ajwt_alg_e alg = ajwt_conf_alg(dc);
     ajwt_claims_policy_t policy;
     ajwt_jws_t *jws = NULL;
+    const unsigned char *digest = NULL;
 
     if (alg == AJWT_ALG_UNKNOWN || !dc->keys || dc->keys->nelts == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(01001)
@@ -241,10 +352,11 @@ static int verify(request_rec *r, const ajwt_dir_conf_t *dc,
     policy.user_claim = ajwt_conf_user_claim(dc);
     if (ajwt_jws_parse(&jws, r->pool, st->token, ajwt_conf_max_token_size(dc),
                        &st->err) == APR_SUCCESS
-        && ajwt_jws_verify(jws, r->pool, alg, dc->keys, &st->err)
+        && verify_signature(&digest, r, dc, jws, st->token, alg, &st->err)
                == APR_SUCCESS
         && ajwt_claims_check(&st->user, jws->payload, &policy, &st->err)
                == APR_SUCCESS) {
+        remember(r, dc, digest, alg, jws->payload);
         st->outcome = 1;
         st->payload = jws->payload;
         st->policy = dc;

@@ -58,6 +58,10 @@ int ajwt_authn_preflight(request_rec *r);
  * (204 with Allow), so the location's own handler never runs for them. */
 int ajwt_authn_preflight_handler(request_rec *r);
 
+/** child_init: create this process's verified-token cache
+ * (AuthJWTVerifyCache; ajwt_vcache.h). */
+void ajwt_authn_child_init(apr_pool_t *p, server_rec *s);
+
 /** fixups hook: under AuthType JWT, drop incoming X-JWT-Claim-* headers and
  * export the verified claims (JWT_CLAIM_*, optionally X-JWT-Claim-*); with
  * AuthJWTCookieName, hide the token cookies from the application unless

@@ -78,6 +78,7 @@ void *ajwt_config_create_dir(apr_pool_t *p, char *dir)
     dc->login_location = NULL;
     dc->refresh_location = NULL;
     dc->allow_preflight = AJWT_UNSET;
+    dc->verify_cache = AJWT_UNSET;
     dc->delivery = AJWT_UNSET;
     dc->refresh_cookie_name = NULL;
     dc->cookie_secure = AJWT_UNSET;
@@ -118,6 +119,7 @@ void *ajwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     AJWT_MERGE_PTR(login_location);
     AJWT_MERGE_PTR(refresh_location);
     AJWT_MERGE_INT(allow_preflight);
+    AJWT_MERGE_INT(verify_cache);
     AJWT_MERGE_INT(delivery);
     AJWT_MERGE_PTR(refresh_cookie_name);
     AJWT_MERGE_INT(cookie_secure);
@@ -176,6 +178,7 @@ AJWT_GET(int, pass_cookie, pass_cookie, 0)
 AJWT_GET(int, throttle, throttle, 1)
 AJWT_GET(apr_int64_t, store_wait, store_wait, 5)
 AJWT_GET(int, allow_preflight, allow_preflight, 0)
+AJWT_GET(int, verify_cache, verify_cache, 0)
 AJWT_GET(ajwt_delivery_e, delivery, delivery, AJWT_DELIVERY_JSON)
 AJWT_GET(int, cookie_secure, cookie_secure, 1)
 AJWT_GET_STR(user_claim, user_claim, AJWT_DEFAULT_USER_CLAIM)
@@ -747,6 +750,9 @@ const command_rec ajwt_config_cmds[] = {
     AP_INIT_FLAG("AuthJWTAllowPreflight", ap_set_flag_slot,
                  DIR_OFFSET(allow_preflight), AJWT_AUTH,
                  "let CORS preflight requests through without a token"),
+    AP_INIT_FLAG("AuthJWTVerifyCache", ap_set_flag_slot,
+                 DIR_OFFSET(verify_cache), AJWT_AUTH,
+                 "remember verified signatures per process (default Off)"),
     AP_INIT_TAKE1("AuthJWTDeliveryType", set_delivery, NULL, AJWT_PRIV,
                   "Json (default) or Cookie: how the endpoints hand out tokens"),
     AP_INIT_TAKE1("AuthJWTRefreshCookieName", set_cookie_name,

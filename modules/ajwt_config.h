@@ -84,6 +84,7 @@ typedef struct {
     const char *login_location;     /* AuthJWTLoginRequiredLocation */
     const char *refresh_location;   /* AuthJWTRefreshLocation */
     int allow_preflight;            /* AuthJWTAllowPreflight */
+    int verify_cache;               /* AuthJWTVerifyCache */
 
     /* browser mode of the endpoints */
     int delivery;                   /* ajwt_delivery_e; AuthJWTDeliveryType */
@@ -134,6 +135,7 @@ int ajwt_conf_pass_cookie(const ajwt_dir_conf_t *dc);
 int ajwt_conf_throttle(const ajwt_dir_conf_t *dc);
 apr_int64_t ajwt_conf_store_wait(const ajwt_dir_conf_t *dc);
 int ajwt_conf_allow_preflight(const ajwt_dir_conf_t *dc);
+int ajwt_conf_verify_cache(const ajwt_dir_conf_t *dc);
 ajwt_delivery_e ajwt_conf_delivery(const ajwt_dir_conf_t *dc);
 int ajwt_conf_cookie_secure(const ajwt_dir_conf_t *dc);
 const char *ajwt_conf_cookie_path(const ajwt_dir_conf_t *dc);

@@ -33,5 +33,6 @@ TCase *ajwt_vectors_tcase(void);
 TCase *ajwt_claims_tcase(void);
 TCase *ajwt_token_tcase(void);
 TCase *ajwt_url_tcase(void);
+TCase *ajwt_vcache_tcase(void);
 
 #endif /* AJWT_TEST_COMMON_H */
