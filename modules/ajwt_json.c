@@ -4,12 +4,18 @@
  */
 
 /*
- * ajwt_json.c: strict JSON for JOSE. A small validating scanner walks the
- * raw bytes once (RFC 8259 grammar, UTF-8 per RFC 3629, no NUL, no lone
+ * ajwt_json.c: strict JSON for JOSE. One pass of a small validating parser
+ * over the raw bytes (RFC 8259 grammar, UTF-8 per RFC 3629, no NUL, no lone
  * surrogates, depth limit, duplicate member names compared after unescaping)
- * and only then json-c builds the object tree.
+ * builds the json-c object tree as it goes. json-c's own tokener is not
+ * used: besides a second pass, it switches the thread's locale for every
+ * parse (duplocale/newlocale take glibc's global locale lock), which the
+ * per-request path of a threaded server must not do. Numbers are read in
+ * the "C" locale made once (strtod_l).
  * Pure layer: APR and json-c only.
  */
+#include <locale.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +39,7 @@ typedef struct {
     apr_pool_t *pool;
     apr_array_header_t *names; /* stack of member names of open objects */
     int depth;
+    int oom;         /* json-c could not allocate */
     const char *why; /* reason of the first error, a fixed text */
 } json_scan_t;
 
@@ -40,7 +47,7 @@ typedef struct {
  * objects are sorted instead. */
 #define AJWT_JSON_PAIRWISE_MAX 16
 
-static int scan_value(json_scan_t *sc);
+static int scan_value(json_scan_t *sc, json_object **pval);
 
 static int scan_fail(json_scan_t *sc, const char *why)
 {
@@ -292,6 +299,25 @@ static int scan_string(json_scan_t *sc, json_name_t *pname)
     return 1;
 }
 
+/** A json-c allocation failed: give up the parse. */
+static int scan_oom(json_scan_t *sc)
+{
+    sc->oom = 1;
+    return scan_fail(sc, "out of memory");
+}
+
+/* Scan a string value and make its json_object. */
+static int scan_string_value(json_scan_t *sc, json_object **pval)
+{
+    json_name_t text;
+
+    if (!scan_string(sc, &text)) {
+        return 0;
+    }
+    *pval = json_object_new_string_len(text.s, (int)text.len);
+    return *pval ? 1 : scan_oom(sc);
+}
+
 static int is_digit(const json_scan_t *sc)
 {
     return sc->cur < sc->end && *sc->cur >= '0' && *sc->cur <= '9';
@@ -309,9 +335,61 @@ static int scan_digits(json_scan_t *sc)
     return 1;
 }
 
-/** Scan a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int scan_number(json_scan_t *sc)
+/* The "C" locale for strtod_l, made once (immutable afterwards). */
+static locale_t json_c_locale;
+static pthread_once_t json_c_locale_once = PTHREAD_ONCE_INIT;
+
+static void json_make_c_locale(void)
 {
+    json_c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+/**
+ * The json_object of a validated number text: int64 when it is an integer
+ * that fits, else a double that keeps its original text (as json-c's
+ * tokener does, so that it serialises as written).
+ */
+static json_object *make_number(json_scan_t *sc, const unsigned char *s,
+                                const unsigned char *e, int integer)
+{
+    const unsigned char *d = s + (*s == '-');
+    char *text;
+    double v;
+
+    if (integer) {
+        apr_uint64_t u = 0, limit = (*s == '-') ? (apr_uint64_t)INT64_MAX + 1
+                                                : (apr_uint64_t)INT64_MAX;
+        int fits = 1;
+
+        for (; d < e; d++) {
+            unsigned digit = (unsigned)(*d - '0');
+            if (u > (limit - digit) / 10) {
+                fits = 0;
+                break;
+            }
+            u = u * 10 + digit;
+        }
+        if (fits) {
+            return json_object_new_int64(
+                *s == '-' ? (u == (apr_uint64_t)INT64_MAX + 1
+                                 ? INT64_MIN
+                                 : -(apr_int64_t)u)
+                          : (apr_int64_t)u);
+        }
+    }
+    text = apr_pstrmemdup(sc->pool, (const char *)s, (apr_size_t)(e - s));
+    pthread_once(&json_c_locale_once, json_make_c_locale);
+    v = json_c_locale ? strtod_l(text, NULL, json_c_locale)
+                      : strtod(text, NULL);
+    return json_object_new_double_s(v, text);
+}
+
+/** Scan a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int scan_number(json_scan_t *sc, json_object **pval)
+{
+    const unsigned char *start = sc->cur;
+    int integer = 1;
+
     if (*sc->cur == '-') {
         sc->cur++;
     }
@@ -325,12 +403,14 @@ static int scan_number(json_scan_t *sc)
         return 0;
     }
     if (sc->cur < sc->end && *sc->cur == '.') {
+        integer = 0;
         sc->cur++;
         if (!scan_digits(sc)) {
             return 0;
         }
     }
     if (sc->cur < sc->end && (*sc->cur == 'e' || *sc->cur == 'E')) {
+        integer = 0;
         sc->cur++;
         if (sc->cur < sc->end && (*sc->cur == '+' || *sc->cur == '-')) {
             sc->cur++;
@@ -339,11 +419,13 @@ static int scan_number(json_scan_t *sc)
             return 0;
         }
     }
-    return 1;
+    *pval = make_number(sc, start, sc->cur, integer);
+    return *pval ? 1 : scan_oom(sc);
 }
 
-/* Scan the literal word (true, false, null). */
-static int scan_literal(json_scan_t *sc, const char *word)
+/* Scan the literal word (true, false, null): null is json-c's NULL. */
+static int scan_literal(json_scan_t *sc, const char *word,
+                        json_object **pval)
 {
     apr_size_t n = strlen(word);
 
@@ -351,7 +433,12 @@ static int scan_literal(json_scan_t *sc, const char *word)
         return scan_fail(sc, "invalid token");
     }
     sc->cur += n;
-    return 1;
+    if (*word == 'n') {
+        *pval = NULL;
+        return 1;
+    }
+    *pval = json_object_new_boolean(*word == 't');
+    return *pval ? 1 : scan_oom(sc);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -394,10 +481,11 @@ static int has_duplicate(json_name_t *names, int n)
     return 0;
 }
 
-/* Scan one "name": value member of an object. */
-static int scan_member(json_scan_t *sc)
+/* Scan one "name": value member of an object and add it to obj. */
+static int scan_member(json_scan_t *sc, json_object *obj)
 {
     json_name_t *slot;
+    json_object *val = NULL;
 
     skip_ws(sc);
     if (sc->cur >= sc->end || *sc->cur != '"') {
@@ -412,14 +500,25 @@ static int scan_member(json_scan_t *sc)
         return scan_fail(sc, "':' expected");
     }
     sc->cur++;
-    return scan_value(sc);
+    if (!scan_value(sc, &val)) {
+        return 0;
+    }
+    /* duplicates are refused when the object closes: a repeated name makes
+     * the whole parse fail, so json-c need not look the name up */
+    if (json_object_object_add_ex(obj, apr_pstrmemdup(sc->pool, slot->s,
+                                                      slot->len),
+                                  val, JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
+        json_object_put(val);
+        return scan_oom(sc);
+    }
+    return 1;
 }
 
 /**
  * Scan an object (sc->cur at '{'): members, then the duplicate check over
  * this object's names, which are then popped off the name stack.
  */
-static int scan_object(json_scan_t *sc)
+static int scan_object(json_scan_t *sc, json_object *obj)
 {
     int base = sc->names->nelts;
 
@@ -430,7 +529,7 @@ static int scan_object(json_scan_t *sc)
         return 1;
     }
     for (;;) {
-        if (!scan_member(sc)) {
+        if (!scan_member(sc, obj)) {
             return 0;
         }
         skip_ws(sc);
@@ -452,9 +551,11 @@ static int scan_object(json_scan_t *sc)
     return 1;
 }
 
-/* Scan an array (sc->cur at '['). */
-static int scan_array(json_scan_t *sc)
+/* Scan an array (sc->cur at '[') into arr. */
+static int scan_array(json_scan_t *sc, json_object *arr)
 {
+    json_object *val;
+
     sc->cur++;
     skip_ws(sc);
     if (sc->cur < sc->end && *sc->cur == ']') {
@@ -462,8 +563,13 @@ static int scan_array(json_scan_t *sc)
         return 1;
     }
     for (;;) {
-        if (!scan_value(sc)) {
+        val = NULL;
+        if (!scan_value(sc, &val)) {
             return 0;
+        }
+        if (json_object_array_add(arr, val) != 0) {
+            json_object_put(val);
+            return scan_oom(sc);
         }
         skip_ws(sc);
         if (sc->cur < sc->end && *sc->cur == ',') {
@@ -478,50 +584,63 @@ static int scan_array(json_scan_t *sc)
     }
 }
 
-/* Scan a nested container, counting depth. */
-static int scan_container(json_scan_t *sc, int is_object)
+/* Scan a nested container, counting depth; *pval receives it (released
+ * again when anything inside fails). */
+static int scan_container(json_scan_t *sc, int is_object, json_object **pval)
 {
+    json_object *c;
     int ok;
 
     if (++sc->depth > AJWT_JSON_MAX_DEPTH) {
         return scan_fail(sc, "nesting too deep");
     }
-    ok = is_object ? scan_object(sc) : scan_array(sc);
+    c = is_object ? json_object_new_object() : json_object_new_array();
+    if (!c) {
+        return scan_oom(sc);
+    }
+    ok = is_object ? scan_object(sc, c) : scan_array(sc, c);
     sc->depth--;
-    return ok;
+    if (!ok) {
+        json_object_put(c);
+        return 0;
+    }
+    *pval = c;
+    return 1;
 }
 
-/** Scan any value, with the whitespace around it. @return 1, or 0. */
-static int scan_value(json_scan_t *sc)
+/** Scan any value, with the whitespace around it, into *pval (NULL for
+ * null). @return 1, or 0 (nothing is left allocated). */
+static int scan_value(json_scan_t *sc, json_object **pval)
 {
     int ok;
 
+    *pval = NULL;
     skip_ws(sc);
     if (sc->cur >= sc->end) {
         return scan_fail(sc, "value expected");
     }
     switch (*sc->cur) {
     case '{':
-        ok = scan_container(sc, 1);
+        ok = scan_container(sc, 1, pval);
         break;
     case '[':
-        ok = scan_container(sc, 0);
+        ok = scan_container(sc, 0, pval);
         break;
     case '"':
-        ok = scan_string(sc, NULL);
+        ok = scan_string_value(sc, pval);
         break;
     case 't':
-        ok = scan_literal(sc, "true");
+        ok = scan_literal(sc, "true", pval);
         break;
     case 'f':
-        ok = scan_literal(sc, "false");
+        ok = scan_literal(sc, "false", pval);
         break;
     case 'n':
-        ok = scan_literal(sc, "null");
+        ok = scan_literal(sc, "null", pval);
         break;
     default:
         if (*sc->cur == '-' || (*sc->cur >= '0' && *sc->cur <= '9')) {
-            ok = scan_number(sc);
+            ok = scan_number(sc, pval);
         }
         else {
             ok = scan_fail(sc, "invalid token");
@@ -532,14 +651,17 @@ static int scan_value(json_scan_t *sc)
 }
 
 /**
- * Validate text as one JSON object with nothing but whitespace around it.
- * @return NULL when valid, else a fixed text naming the reason.
+ * Parse text as one JSON object with nothing but whitespace around it.
+ * @return NULL with *pobj set, else a fixed text naming the reason
+ *         (*poom set when it was an allocation failure).
  */
-static const char *json_validate(apr_pool_t *p, const char *text,
-                                 apr_size_t len)
+static const char *json_build(json_object **pobj, int *poom, apr_pool_t *p,
+                              const char *text, apr_size_t len)
 {
     json_scan_t sc;
+    json_object *obj = NULL;
 
+    *pobj = NULL;
     memset(&sc, 0, sizeof(sc));
     sc.cur = (const unsigned char *)text;
     sc.end = sc.cur + len;
@@ -549,12 +671,15 @@ static const char *json_validate(apr_pool_t *p, const char *text,
     if (sc.cur >= sc.end || *sc.cur != '{') {
         return "not a JSON object";
     }
-    if (!scan_value(&sc)) {
+    if (!scan_value(&sc, &obj)) {
+        *poom = sc.oom;
         return sc.why ? sc.why : "invalid JSON";
     }
     if (sc.cur != sc.end) {
+        json_object_put(obj);
         return "trailing data after JSON object";
     }
+    *pobj = obj;
     return NULL;
 }
 
@@ -576,41 +701,19 @@ apr_status_t ajwt_json_parse_object(json_object **pobj, apr_pool_t *p,
                                     const char *text, apr_size_t len,
                                     ajwt_err_t *err)
 {
-    const char *why = json_validate(p, text, len);
-    json_tokener *tok;
-    json_object *obj;
-    size_t end;
+    int oom = 0;
+    const char *why;
 
-    *pobj = NULL;
-    if (why) {
-        return ajwt_err_set(err, AJWT_E_MALFORMED, "JSON: %s", why);
-    }
     if ((apr_size_t)(int)len != len) {
+        *pobj = NULL;
         return ajwt_err_set(err, AJWT_E_MALFORMED, "JSON: text too long");
     }
-    tok = json_tokener_new_ex(AJWT_JSON_MAX_DEPTH + 1);
-    if (!tok) {
-        return ajwt_err_set(err, AJWT_E_INTERNAL, "JSON: out of memory");
+    why = json_build(pobj, &oom, p, text, len);
+    if (why) {
+        return ajwt_err_set(err, oom ? AJWT_E_INTERNAL : AJWT_E_MALFORMED,
+                            "JSON: %s", why);
     }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    obj = json_tokener_parse_ex(tok, text, (int)len);
-    end = json_tokener_get_parse_end(tok);
-    if (!obj || json_tokener_get_error(tok) != json_tokener_success) {
-        json_tokener_free(tok);
-        json_object_put(obj);
-        return ajwt_err_set(err, AJWT_E_MALFORMED, "JSON: rejected by parser");
-    }
-    json_tokener_free(tok);
-    /* The scanner has checked this too: only whitespace after the object. */
-    while (end < len && text[end] && strchr(" \t\r\n", text[end])) {
-        end++;
-    }
-    if (end != len || !json_object_is_type(obj, json_type_object)) {
-        json_object_put(obj);
-        return ajwt_err_set(err, AJWT_E_MALFORMED, "JSON: trailing data");
-    }
-    ajwt_json_pool_own(p, obj);
-    *pobj = obj;
+    ajwt_json_pool_own(p, *pobj);
     return APR_SUCCESS;
 }
 
