@@ -102,6 +102,28 @@ test: deps
 demo: deps all
 	$(PYTHON) tests/demo/demo.py
 
+# The benchmark suite (bench/bench.py): QUICK=1 for the short mode.
+bench: all bench-micro
+	./tests/tools/deps.sh bench
+	$(PYTHON) bench/bench.py $(if $(QUICK),--quick)
+
+# The pure per-token work alone, against the bare signature check.
+BENCH_MICRO_SRC = modules/ajwt_b64url.c modules/ajwt_json.c modules/ajwt_key.c \
+       modules/ajwt_jws.c modules/ajwt_claims.c modules/ajwt_token.c
+bench/gen/micro: bench/micro.c $(BENCH_MICRO_SRC) $(wildcard modules/*.h)
+	@mkdir -p bench/gen
+	$(CC) -std=gnu99 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Imodules \
+	    $(shell apr-1-config --cppflags --includes) \
+	    $(shell pkg-config --cflags json-c openssl) -o $@ bench/micro.c \
+	    $(BENCH_MICRO_SRC) $(shell apr-1-config --link-ld) \
+	    $(shell pkg-config --libs json-c openssl)
+
+bench-micro: bench/gen/micro tests/gen/keys/ec.pem
+	./bench/gen/micro tests/gen/keys 1
+
+tests/gen/keys/ec.pem:
+	$(PYTHON) -c 'import sys; sys.path.insert(0, "tests/integration"); import harness; harness.Keys().generate()'
+
 install: all
 	$(APXS) -i -n auth_jwt mod_auth_jwt.la
 
@@ -110,14 +132,15 @@ format-check:
 
 clean:
 	rm -rf .libs modules/.libs *.la *.lo *.slo *.o modules/*.lo modules/*.slo \
-	       modules/*.o tests/unit/run tests/unit/run-asan tests/gen
+	       modules/*.o tests/unit/run tests/unit/run-asan tests/gen bench/gen
 
 help:
 	@echo "make            build .libs/mod_auth_jwt.so with apxs"
 	@echo "make test       install deps (root), build, unit + integration tests"
 	@echo "make demo       run a private Apache + MariaDB demo on 127.0.0.1:8080"
 	@echo "make install    install the module with apxs -i"
+	@echo "make bench      the benchmark suite (QUICK=1: under 3 minutes); bench-micro"
 	@echo "make unit | unit-asan | integration | valgrind | fuzz | fuzz-smoke | check | clean"
 
-.PHONY: valgrind all deps unit unit-asan check check-tools integration test demo install \
+.PHONY: bench bench-micro valgrind all deps unit unit-asan check check-tools integration test demo install \
         format-check clean help
