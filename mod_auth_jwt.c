@@ -59,6 +59,7 @@ static int ajwt_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 static int ajwt_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
+    ajwt_store_check_reconnect(s);
     return ajwt_config_check(ptemp, s);
 }
 

@@ -35,6 +35,7 @@
 #include "http_log.h"
 #include "ap_mpm.h"
 #include "http_main.h"
+#include "http_core.h"
 
 #include "apr_dbd.h"
 #include "mod_dbd.h"
@@ -110,6 +111,7 @@ static apr_uint32_t store_last_purge; /* minute of the last purge */
 static apr_uint32_t store_query_count; /* for unique claims query labels */
 static apr_hash_t *store_claims_sql;   /* label -> SQL, configuration pool */
 static int store_pool_max = 10;        /* DBDMax (post_config) */
+static apr_uint32_t store_down_until;  /* second until which to try less */
 
 /* ------------------------------------------------------------------ */
 /* configuration time                                                  */
@@ -168,8 +170,9 @@ static apr_thread_mutex_t *gate_mutex;
 static apr_thread_cond_t *gate_cond;
 #endif
 
-/** The arguments of the main server's last directive named name (the one
- * in force), or NULL (mod_dbd keeps its settings private). */
+/** The arguments of the last directive named name at this level of the
+ * tree (the one in force there), or NULL (mod_dbd keeps its settings
+ * private, so the store reads them from the configuration tree). */
 static const char *store_directive(const ap_directive_t *d, const char *name)
 {
     const char *found = NULL;
@@ -182,13 +185,27 @@ static const char *store_directive(const ap_directive_t *d, const char *name)
     return found;
 }
 
-/** DBDMax of the main server; mod_dbd's default 10 when not set. */
-static int store_dbd_max(const ap_directive_t *d)
+/**
+ * The smallest DBDMax of any pool: the main server's (mod_dbd's default 10
+ * when not set) and each <VirtualHost>'s own. One gate per process guards
+ * every pool, so it must fit the smallest: with more places than a pool has
+ * connections, a request would wait in mod_dbd's pool, without a limit.
+ */
+static int store_dbd_max(const ap_directive_t *d, int inherited)
 {
     const char *v = store_directive(d, "DBDMax");
-    int n = v ? atoi(v) : 0;
+    int n = v ? atoi(v) : 0, least;
 
-    return n > 0 ? n : 10;
+    least = n > 0 ? n : inherited;
+    for (; d; d = d->next) {
+        if (d->first_child && !ap_cstr_casecmp(d->directive, "<VirtualHost")) {
+            int inner = store_dbd_max(d->first_child, least);
+            if (inner < least) {
+                least = inner;
+            }
+        }
+    }
+    return least;
 }
 
 /** Does any directive of the tree (at any depth) start with prefix? */
@@ -204,31 +221,45 @@ static int store_has_directive(const ap_directive_t *d, const char *prefix)
     return 0;
 }
 
-/**
- * The MySQL driver reconnects a lost connection by itself unless DBDParams
- * say reconnect=0, and a reconnected connection has lost every prepared
- * statement. The store prepares its own again (AJWT02016), but other
- * modules' statements (mod_authn_dbd, DBDPrepareSQL) then fail on that
- * connection until mod_dbd retires it. With reconnect=0 mod_dbd itself
- * replaces a lost connection, statements and all, and the store retries
- * the acquisition (store_connect): warn when that matters.
- */
-static void store_check_reconnect(server_rec *s)
+/** Does a DBDParams in force anywhere (main server or a <VirtualHost>)
+ * lack reconnect=0? Only with DBDriver mysql. */
+static int store_driver_reconnects(const ap_directive_t *d)
 {
-    const char *params = store_directive(ap_conftree, "DBDParams");
-    const char *driver = store_directive(ap_conftree, "DBDriver");
+    const char *params = store_directive(d, "DBDParams");
+    const char *driver = store_directive(d, "DBDriver");
 
-    if (!params || !driver || ap_cstr_casecmp(driver, "mysql")
-        || ap_strstr_c(params, "reconnect=0")) {
-        return;
+    if (params && (!driver || !ap_cstr_casecmp(driver, "mysql"))
+        && !ap_strstr_c(params, "reconnect=0")) {
+        return 1;
     }
-    if (store_has_directive(ap_conftree, "AuthDBD")
-        || store_has_directive(ap_conftree, "DBDPrepareSQL")) {
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, s,
-                     AJWT_LOGNO(02030) "DBDParams without reconnect=0: after "
-                     "a database restart or wait_timeout, the statements of "
-                     "other modules (AuthDBD..., DBDPrepareSQL) fail on the "
-                     "reconnected connections; add reconnect=0 to DBDParams");
+    for (; d; d = d->next) {
+        if (d->first_child && !ap_cstr_casecmp(d->directive, "<VirtualHost")
+            && store_driver_reconnects(d->first_child)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void ajwt_store_check_reconnect(server_rec *s)
+{
+    /* The MySQL driver reconnects a lost connection by itself unless
+     * DBDParams say reconnect=0, and a reconnected connection has lost
+     * every prepared statement. The store prepares its own again
+     * (AJWT02016), but other modules' statements (mod_authn_dbd,
+     * DBDPrepareSQL) then fail on that connection for as long as it lives.
+     * With reconnect=0 mod_dbd itself replaces a lost connection,
+     * statements and all, and the store retries the acquisition
+     * (store_connect). */
+    if (store_in_use(ap_conftree) && store_driver_reconnects(ap_conftree)
+        && (store_has_directive(ap_conftree, "AuthDBD")
+            || store_has_directive(ap_conftree, "DBDPrepareSQL"))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, AJWT_LOGNO(02030)
+                     "DBDParams without reconnect=0: after a database "
+                     "restart or wait_timeout, the statements of other "
+                     "modules (AuthDBD..., DBDPrepareSQL) fail on the "
+                     "reconnected connections; add reconnect=0 to "
+                     "DBDParams");
     }
 }
 
@@ -306,7 +337,7 @@ int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     const char *table;
     apr_size_t i;
 
-    store_pool_max = store_dbd_max(ap_conftree);
+    store_pool_max = store_dbd_max(ap_conftree, 10);
     ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
     gate_max = (threaded != AP_MPMQ_NOT_SUPPORTED && threaded)
                    ? store_pool_max
@@ -325,7 +356,9 @@ int ajwt_store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "(LoadModule dbd_module, DBDriver mysql, DBDParams ...)");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    store_check_reconnect(s);
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_CONFIG) {
+        ajwt_store_check_reconnect(s); /* into the error log, once */
+    }
     /* Once, on the main server (s): see the file comment. */
     table = ajwt_conf_refresh_table(ajwt_config_server(s));
     for (i = 0; i < STORE_NSQL; i++) {
@@ -380,22 +413,41 @@ static apr_dbd_prepared_t *store_prepare_now(int *pknown, request_rec *r,
  * check fails (the database restarted or closed it: wait_timeout), drops it
  * and answers NULL; the next acquisition takes the next idle one or opens a
  * new one. So a NULL is retried, once per connection the pool may hold, as
- * long as the attempts stay quick (while the database is really down every
- * attempt fails, and the request must still get its 503 at once).
+ * long as the attempts stay quick. When every attempt failed, the database
+ * is down rather than the pool stale: for a second the process's other
+ * requests try twice only (store_down_until), so that an outage costs the
+ * database and the error log two connection attempts per request, not
+ * DBDMax + 1.
  */
 static ap_dbd_t *store_connect(request_rec *r)
 {
     apr_time_t start = apr_time_now();
     ap_dbd_t *dbd = NULL;
-    int i;
+    int i, tries = store_pool_max + 1;
 
-    for (i = 0; store_acquire && i <= store_pool_max; i++) {
+    if (!store_acquire) {
+        return NULL;
+    }
+    if ((apr_time_t)apr_atomic_read32(&store_down_until)
+        > apr_time_sec(start)) {
+        tries = 2;
+    }
+    for (i = 0; i < tries; i++) {
         if ((dbd = store_acquire(r)) != NULL
             || apr_time_now() - start > STORE_CONNECT_BUDGET) {
             break;
         }
     }
-    if (dbd && i > 0) {
+    if (!dbd) {
+        apr_atomic_set32(&store_down_until,
+                         (apr_uint32_t)(apr_time_sec(start) + 1));
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02000)
+                      "refresh token store: no database connection (mod_dbd "
+                      "logged why: the database is down, DBDParams are wrong, "
+                      "or a statement failed to prepare, e.g. the table of "
+                      "conf/schema-mysql.sql is missing)");
+    }
+    else if (i > 0) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02031)
                       "refresh token store: connected after replacing %d "
                       "lost pooled connection(s)", i);
@@ -420,12 +472,7 @@ static apr_status_t store_init(ap_dbd_t **pdbd, apr_dbd_prepared_t **pstmt,
     int known = 1;
 
     if (!dbd) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02000)
-                      "refresh token store: no database connection (mod_dbd "
-                      "logged why: the database is down, DBDParams are wrong, "
-                      "or a statement failed to prepare, e.g. the table of "
-                      "conf/schema-mysql.sql is missing)");
-        return APR_EGENERAL;
+        return APR_EGENERAL; /* logged by store_connect */
     }
     *pstmt = apr_hash_get(dbd->prepared, label, APR_HASH_KEY_STRING);
     if (!*pstmt) {

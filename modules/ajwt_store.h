@@ -157,6 +157,15 @@ void ajwt_store_purge(request_rec *r, apr_int64_t now);
 void ajwt_store_child_init(apr_pool_t *p, server_rec *s);
 
 /**
+ * Warn (AJWT02030) when the store is in use, a DBDParams in force lacks
+ * reconnect=0 and other modules prepare statements too (they would fail on
+ * connections the MySQL driver re-established by itself). Called from
+ * check_config (so that configtest shows it) and from post_config (so that
+ * the error log has it).
+ */
+void ajwt_store_check_reconnect(server_rec *s);
+
+/**
  * Acquire this request's pooled connection now (the store's own calls and
  * other modules on mod_dbd in the same request then share it), replacing
  * pooled connections the database has dropped (bounded: see the .c file).

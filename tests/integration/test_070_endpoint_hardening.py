@@ -344,7 +344,7 @@ VHOST_CONF = harness.snippet("server-keys.conf", "endpoints.conf") + """
 <VirtualHost 127.0.0.1:@PORT@>
     ServerName own-dbd.test
     DBDriver mysql
-    DBDParams "dbname=@DBNAME@,sock=@DBSOCK@,user=@DBUSER@,pass=@DBPASS@"
+    DBDParams "dbname=@DBNAME@,sock=@DBSOCK@,user=@DBUSER@,pass=@DBPASS@,reconnect=0"
 </VirtualHost>
 """
 

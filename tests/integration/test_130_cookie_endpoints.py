@@ -624,7 +624,7 @@ DEAD_CONF = CONF + """
 </VirtualHost>
 <VirtualHost 127.0.0.1:@PORT@>
     ServerName dead.test
-    DBDParams "sock=@DEADSOCK@,user=@DBUSER@,pass=@DBPASS@,dbname=@DBNAME@"
+    DBDParams "sock=@DEADSOCK@,user=@DBUSER@,pass=@DBPASS@,dbname=@DBNAME@,reconnect=0"
 </VirtualHost>
 """
 

@@ -44,3 +44,4 @@ class TestIdleDriverReconnect(TestIdle):
     store prepares its statements again on the new connection."""
     CONF = CONF + ('DBDParams "sock=@DBSOCK@,user=@DBUSER@,pass=@DBPASS@,'
                    'dbname=@DBNAME@"\n')
+    LOG_IGNORE = TestIdle.LOG_IGNORE + [r"AJWT02030"]  # the startup warning

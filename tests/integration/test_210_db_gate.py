@@ -50,3 +50,37 @@ class TestGate:
         httpd.expect_log("AJWT02029")  # the busy pool is logged, on purpose
         # once the connection is free again, logins work
         assert_tokens(slow(), forge, "alice")
+
+
+# the pool's size set in the <VirtualHost> that serves the requests (its own
+# mod_dbd pool), the main server's left at mod_dbd's default
+VHOST_CONF = harness.snippet("server-keys.conf") + r"""
+<IfModule mpm_event_module>
+    ServerLimit 1
+    StartServers 1
+    MinSpareThreads 1
+    MaxSpareThreads 10
+    MaxRequestWorkers 10
+</IfModule>
+AuthJWTThrottle Off
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName 127.0.0.1
+    DBDriver mysql
+    DBDParams "sock=@DBSOCK@,user=@DBUSER@,pass=@DBPASS@,dbname=@DBNAME@,reconnect=0"
+    DBDMin 0
+    DBDKeep 1
+    DBDMax 1
+    <Location /auth/login-slow>
+        SetHandler jwt-login-handler
+        AuthJWTProvider file
+        AuthUserFile "@HTPASSWD@"
+        AuthJWTStoreWait 1
+        AuthJWTClaimsQuery "SELECT role, SLEEP(3) AS slept FROM users WHERE username = %s"
+    </Location>
+</VirtualHost>
+"""
+
+
+class TestGateVhost(TestGate):
+    """DBDMax inside a <VirtualHost>: the gate fits the smallest pool."""
+    CONF = VHOST_CONF

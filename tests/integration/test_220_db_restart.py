@@ -85,3 +85,20 @@ class TestRestartDriverReconnect:
             assert_tokens(login(httpd, "bob", "bob-pw"), forge, "bob")
         for rt in rts:
             assert_tokens(refresh(httpd, rt), forge, "alice")
+
+
+def test_ajwt_220_20_configtest_shows_the_reconnect_warning(server_factory):
+    """apachectl configtest shows AJWT02030, for a DBDParams in a
+    <VirtualHost> too; with reconnect=0 it is quiet."""
+    s = server_factory("220-configtest")
+    vhost = BASE + """
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName vh.test
+    DBDriver mysql
+    DBDParams "PARAMS"
+</VirtualHost>
+"""
+    rc, out, _ = s.configtest(vhost.replace("PARAMS", DB))
+    assert rc == 0 and "AJWT02030" in out, out
+    rc, out, _ = s.configtest(vhost.replace("PARAMS", DB + ",reconnect=0"))
+    assert rc == 0 and "AJWT02030" not in out, out
