@@ -52,18 +52,13 @@
 #include "ajwt_endpoint.h"
 
 /* A bcrypt hash of a fixed throw-away password (htpasswd's default cost),
- * checked for unknown users; the rest of the time a known user's check
- * takes is slept (endpoint_check_us), so that both answer alike. */
+ * checked for unknown users; every failed login then sleeps out the rest of
+ * the longest known-user check seen (ajwt_throttle_check_time), so that
+ * unknown users and wrong passwords answer alike. */
 static const char endpoint_dummy_hash[] =
     "$2y$05$8mCFkh7MT8TKzQRk0hK/P.opFY7uR4EGsDI7ER1FnO1HIoxlUBPd.";
 
-/* Per process: moving average (weight 1/8) of how long the providers took,
- * in microseconds, to answer AUTH_GRANTED or AUTH_DENIED for a known user.
- * Updated and read without locks: a lost update between two threads only
- * skews one sample, which is harmless. */
-static apr_uint32_t endpoint_check_us;
-
-/* Longest sleep that pads an unknown user's answer. */
+/* Longest sleep that pads a failed login. */
 #define AJWT_PAD_MAX_US 2000000
 
 /* Fixed answer texts: every refused login looks the same. */
@@ -234,32 +229,31 @@ static int endpoint_field(const char **pvalue, request_rec *r,
     return DONE;
 }
 
-/** Fold one known user's check time (since start) into the estimate. */
-static void endpoint_learn(apr_time_t start)
+/** How long since start, in µs, at most AJWT_PAD_MAX_US. */
+static apr_uint32_t endpoint_took(apr_time_t start)
 {
     apr_time_t took = apr_time_now() - start;
-    apr_uint32_t old = apr_atomic_read32(&endpoint_check_us);
-    apr_uint32_t sample;
 
     if (took < 0) {
-        return; /* the clock stepped back */
+        return 0; /* the clock stepped back */
     }
-    sample = took > AJWT_PAD_MAX_US ? AJWT_PAD_MAX_US : (apr_uint32_t)took;
-    apr_atomic_set32(&endpoint_check_us,
-                     old ? old - old / 8 + sample / 8 : sample);
+    return took > AJWT_PAD_MAX_US ? AJWT_PAD_MAX_US : (apr_uint32_t)took;
 }
 
 /**
- * Make an answer that found no user take as long as a known user's check:
- * one bcrypt check of a throw-away hash, then sleep the rest of the
- * estimate (at most AJWT_PAD_MAX_US) since start.
+ * Make a failed login (unknown user: after one bcrypt check of a throw-away
+ * hash; wrong password) take as long as the slowest known-user check seen,
+ * counted from start.
  */
-static void endpoint_pad(const char *password, apr_time_t start)
+static void endpoint_pad(request_rec *r, const char *password,
+                         apr_time_t start, int unknown)
 {
     apr_time_t left;
 
-    (void)apr_password_validate(password, endpoint_dummy_hash);
-    left = (apr_time_t)apr_atomic_read32(&endpoint_check_us)
+    if (unknown) {
+        (void)apr_password_validate(password, endpoint_dummy_hash);
+    }
+    left = (apr_time_t)ajwt_throttle_check_time(r, 0)
            - (apr_time_now() - start);
     if (left > 0) {
         apr_sleep(left > AJWT_PAD_MAX_US ? AJWT_PAD_MAX_US : left);
@@ -309,10 +303,10 @@ static authn_status endpoint_check_password(request_rec *r,
         }
     }
     if (st == AUTH_GRANTED || st == AUTH_DENIED) {
-        endpoint_learn(start);
+        ajwt_throttle_check_time(r, endpoint_took(start));
     }
-    else if (st == AUTH_USER_NOT_FOUND) {
-        endpoint_pad(password, start);
+    if (st == AUTH_DENIED || st == AUTH_USER_NOT_FOUND) {
+        endpoint_pad(r, password, start, st == AUTH_USER_NOT_FOUND);
     }
     else if (st == AUTH_GENERAL_ERROR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02201)
@@ -531,6 +525,8 @@ static int endpoint_throttled(request_rec *r, const endpoint_req_t *q,
         || (wait = ajwt_throttle_check(r, user)) <= 0) {
         return DECLINED;
     }
+    ajwt_audit(r, user ? "login" : "refresh", "failure", user, "throttled",
+               NULL);
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait));
     return ajwt_issue_send_error(r, HTTP_TOO_MANY_REQUESTS, "slow_down",
@@ -720,7 +716,7 @@ static int endpoint_password_grant(request_rec *r, const endpoint_req_t *q,
     if (!ajwt_body_name_ok(user)) {
         /* never asked of a provider: "mallory " must not be a second
          * spelling of "mallory" (MariaDB ignores trailing spaces) */
-        endpoint_pad(password, apr_time_now());
+        endpoint_pad(r, password, apr_time_now(), 1);
         return endpoint_login_refused(r, q, user,
                                       "not a canonical user name");
     }

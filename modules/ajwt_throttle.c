@@ -34,7 +34,7 @@
 
 typedef struct {
     apr_uint32_t count;  /* failures since the key was last forgotten */
-    apr_uint32_t unused;
+    apr_uint32_t pending; /* attempts let through and not yet judged */
     apr_time_t last;     /* time of the last failure (microseconds: a wait
                           * of 1 s is a full second, whatever the clock
                           * second the failure fell in) */
@@ -218,7 +218,8 @@ static void tp_put(request_rec *r, const char *key, const tp_record_t *rec)
     if (tp_provider && tp_instance) {
         tp_provider->store(tp_instance, r->server, (const unsigned char *)key,
                            (unsigned int)strlen(key),
-                           rec->last + apr_time_from_sec(AJWT_THROTTLE_MEMORY),
+                           apr_time_now()
+                               + apr_time_from_sec(AJWT_THROTTLE_MEMORY),
                            (unsigned char *)rec, sizeof(*rec), r->pool);
         return;
     }
@@ -236,25 +237,34 @@ static void tp_put(request_rec *r, const char *key, const tp_record_t *rec)
     }
 }
 
-/** Seconds a key must still wait (rounded up), given its free attempts. */
+/**
+ * Seconds a key must still wait (rounded up), given its free attempts.
+ * Attempts let through but not judged yet count as failures: a burst of
+ * parallel guesses gets no more than the free attempts (they wait a second
+ * for the ones in flight).
+ */
 static apr_int64_t tp_wait(const tp_record_t *rec, apr_uint32_t free,
                            apr_time_t now)
 {
+    int remembered = now - rec->last <= apr_time_from_sec(AJWT_THROTTLE_MEMORY);
+    apr_uint32_t n = (remembered ? rec->count : 0) + rec->pending;
     apr_uint32_t over;
     apr_time_t penalty, left;
 
-    if (now - rec->last > apr_time_from_sec(AJWT_THROTTLE_MEMORY)
-        || rec->count <= free) {
+    if (n < free) {
         return 0;
     }
-    over = rec->count - free;
+    over = n - free + 1; /* the first attempt after them waits 1 s */
     penalty = apr_time_from_sec(over > 9 ? AJWT_THROTTLE_MAX_WAIT
                                          : ((apr_int64_t)1 << (over - 1)));
     if (penalty > apr_time_from_sec(AJWT_THROTTLE_MAX_WAIT)) {
         penalty = apr_time_from_sec(AJWT_THROTTLE_MAX_WAIT);
     }
     left = rec->last + penalty - now;
-    return left > 0 ? (left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC : 0;
+    if (left <= 0) {
+        return rec->pending ? 1 : 0;
+    }
+    return (left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC;
 }
 
 /** The user name folded to lower case (one counter for every spelling). */
@@ -285,11 +295,78 @@ static const char *key_addr(request_rec *r)
     return apr_pstrcat(r->pool, "ajwt:a:", r->useragent_ip, NULL);
 }
 
+/* The keys an attempt let through holds a pending mark on, until it is
+ * judged (failure, success) or, failing that, until the request ends. */
+typedef struct {
+    request_rec *r;
+    const char *keys[3];
+    int held;
+} tp_pending_t;
+
+#define TP_PENDING_NOTE "ajwt-throttle-pending"
+
+/** Add delta to key's pending attempts (locked by the caller). */
+static void tp_pend(request_rec *r, const char *key, int delta)
+{
+    tp_record_t rec;
+
+    if (!tp_get(r, key, &rec)) {
+        if (delta < 0) {
+            return; /* forgotten meanwhile */
+        }
+        memset(&rec, 0, sizeof(rec)); /* no failure yet: last stays 0 */
+    }
+    if (delta > 0) {
+        rec.pending++;
+    }
+    else if (rec.pending > 0) {
+        rec.pending--;
+    }
+    tp_put(r, key, &rec);
+}
+
+static void tp_release_locked(tp_pending_t *pd)
+{
+    int i;
+
+    if (pd->held) {
+        for (i = 0; i < 3; i++) {
+            if (pd->keys[i]) {
+                tp_pend(pd->r, pd->keys[i], -1);
+            }
+        }
+        pd->held = 0;
+    }
+}
+
+/** Request cleanup: an attempt that was never judged gives its marks back. */
+static apr_status_t tp_pending_cleanup(void *data)
+{
+    tp_pending_t *pd = data;
+
+    if (pd->held) {
+        tp_lock();
+        tp_release_locked(pd);
+        tp_unlock();
+    }
+    return APR_SUCCESS;
+}
+
+static tp_pending_t *tp_pending(request_rec *r)
+{
+    void *pd = NULL;
+
+    apr_pool_userdata_get(&pd, TP_PENDING_NOTE, r->pool);
+    return pd;
+}
+
 apr_int64_t ajwt_throttle_check(request_rec *r, const char *user)
 {
     apr_time_t now = apr_time_now();
     apr_int64_t wait = 0, w;
     const char *ku = key_user(r, user), *kall = key_user_all(r, user);
+    const char *ka = key_addr(r);
+    tp_pending_t *pd;
     tp_record_t rec;
 
     tp_lock();
@@ -300,9 +377,26 @@ apr_int64_t ajwt_throttle_check(request_rec *r, const char *user)
         && (w = tp_wait(&rec, AJWT_THROTTLE_FREE_USER_ALL, now)) > wait) {
         wait = w;
     }
-    if (tp_get(r, key_addr(r), &rec)
+    if (tp_get(r, ka, &rec)
         && (w = tp_wait(&rec, AJWT_THROTTLE_FREE_ADDR, now)) > wait) {
         wait = w;
+    }
+    if (!wait && !tp_pending(r)) {
+        /* let through: marked pending until judged */
+        pd = apr_pcalloc(r->pool, sizeof(*pd));
+        pd->r = r;
+        pd->keys[0] = ku;
+        pd->keys[1] = kall;
+        pd->keys[2] = ka;
+        pd->held = 1;
+        tp_pend(r, ka, 1);
+        if (ku) {
+            tp_pend(r, ku, 1);
+            tp_pend(r, kall, 1);
+        }
+        apr_pool_userdata_setn(pd, TP_PENDING_NOTE, NULL, r->pool);
+        apr_pool_cleanup_register(r->pool, pd, tp_pending_cleanup,
+                                  apr_pool_cleanup_null);
     }
     tp_unlock();
     if (wait) {
@@ -319,9 +413,11 @@ static void tp_count(request_rec *r, const char *key, apr_time_t now)
 {
     tp_record_t rec;
 
-    if (!tp_get(r, key, &rec)
-        || now - rec.last > apr_time_from_sec(AJWT_THROTTLE_MEMORY)) {
+    if (!tp_get(r, key, &rec)) {
         memset(&rec, 0, sizeof(rec));
+    }
+    if (now - rec.last > apr_time_from_sec(AJWT_THROTTLE_MEMORY)) {
+        rec.count = 0; /* old failures are forgotten, pending marks kept */
     }
     rec.count++;
     rec.last = now;
@@ -332,8 +428,12 @@ void ajwt_throttle_failure(request_rec *r, const char *user)
 {
     apr_time_t now = apr_time_now();
     const char *ku = key_user(r, user), *kall = key_user_all(r, user);
+    tp_pending_t *pd = tp_pending(r);
 
     tp_lock();
+    if (pd) {
+        tp_release_locked(pd); /* the mark becomes a failure */
+    }
     if (ku) {
         tp_count(r, ku, now);
         tp_count(r, kall, now);
@@ -357,11 +457,39 @@ static void tp_forget(request_rec *r, const char *key)
 
 void ajwt_throttle_success(request_rec *r, const char *user)
 {
-    if (!user) {
-        return;
-    }
+    tp_pending_t *pd = tp_pending(r);
+
     tp_lock();
-    tp_forget(r, key_user(r, user));
-    tp_forget(r, key_user_all(r, user));
+    if (pd) {
+        tp_release_locked(pd);
+    }
+    if (user) {
+        tp_forget(r, key_user(r, user));
+        tp_forget(r, key_user_all(r, user));
+    }
     tp_unlock();
+}
+
+apr_uint32_t ajwt_throttle_check_time(request_rec *r, apr_uint32_t sample_us)
+{
+    static const char key[] = "ajwt:pad";
+    tp_record_t rec;
+    apr_uint32_t v;
+
+    tp_lock();
+    if (!tp_get(r, key, &rec)) {
+        memset(&rec, 0, sizeof(rec));
+    }
+    v = rec.count;
+    /* rewritten when raised, and now and then so that the entry does not
+     * expire while logins go on */
+    if (sample_us > v || (sample_us && apr_time_now() - rec.last
+                                           > apr_time_from_sec(60))) {
+        rec.count = sample_us > v ? sample_us : v;
+        rec.last = apr_time_now();
+        tp_put(r, key, &rec);
+        v = rec.count;
+    }
+    tp_unlock();
+    return v;
 }

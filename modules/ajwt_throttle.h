@@ -56,4 +56,13 @@ void ajwt_throttle_failure(request_rec *r, const char *user);
 /** A successful login clears the user name's counter (not the address's). */
 void ajwt_throttle_success(request_rec *r, const char *user);
 
+/**
+ * The longest a known user's password check has taken (µs), kept beside the
+ * counters (shared by every process with a socache, else per process; it
+ * never decays, so that a guesser cannot lower it with fast wrong
+ * passwords); sample_us (0: none) raises it first. Failed logins are padded
+ * to it, so that unknown users and wrong passwords answer alike.
+ */
+apr_uint32_t ajwt_throttle_check_time(request_rec *r, apr_uint32_t sample_us);
+
 #endif /* AJWT_THROTTLE_H */

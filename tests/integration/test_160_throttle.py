@@ -30,8 +30,8 @@ AuthJWTThrottleCache shmcb
 
 
 def after_free_failures(httpd, names, final_name, final_pw):
-    """Fail once as each of names (the free attempts and one more), then log
-    in as final_name with final_pw at once: the answer to that, or None when
+    """Fail once as each of names (the free attempts), then log in as
+    final_name with final_pw at once: the answer to that, or None when
     this machine took a full second between the last failure and that
     answer, so that the 1 s backoff had legitimately run out."""
     for name in names:
@@ -59,7 +59,7 @@ class TestThrottle:
     def test_ajwt_160_01_user_backoff(self, httpd, forge):
         # even the right password waits (a login that got through because
         # the machine was slow clears the counter: the scenario can rerun)
-        r = throttled(httpd, [(["bob"] * 11, "bob")] * 3, "bob-pw")
+        r = throttled(httpd, [(["bob"] * 10, "bob")] * 3, "bob-pw")
         body = assert_oauth_error(r, 429, "slow_down")
         assert int(r.headers["Retry-After"]) >= 1, r.headers
         assert body.get("error_description")
@@ -71,7 +71,7 @@ class TestThrottle:
         assert_oauth_error(login(httpd, "bob", "wrong"), 400, "invalid_grant")
 
     def test_ajwt_160_02_unknown_user_throttled_alike(self, httpd):
-        r = throttled(httpd, [(["nobody-%d" % i] * 11, "nobody-%d" % i)
+        r = throttled(httpd, [(["nobody-%d" % i] * 10, "nobody-%d" % i)
                               for i in range(3)], "x")
         assert_oauth_error(r, 429, "slow_down")
 
@@ -85,8 +85,80 @@ class TestThrottleAddress:
     CONF = CONF
 
     def test_ajwt_160_10_refresh_guessing_by_address(self, httpd):
-        for i in range(101):
+        for i in range(100):
             assert_oauth_error(refresh(httpd, "A" * 43), 400, "invalid_grant")
         r = refresh(httpd, "A" * 43)
         assert_oauth_error(r, 429, "slow_down")
         assert "Retry-After" in r.headers
+
+
+class TestThrottleBurst:
+    CONF = CONF
+
+    def test_ajwt_160_20_parallel_guesses_get_only_the_free_attempts(self, httpd):
+        """Guesses sent all at once are counted while they are checked: no
+        more than the free attempts reach the password check."""
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(30) as ex:
+            rs = list(ex.map(lambda _: login(httpd, "bob", "wrong"), range(30)))
+        codes = [r.status_code for r in rs]
+        assert set(codes) <= {400, 429}, codes
+        assert 1 <= codes.count(400) <= 10, codes
+
+
+TIMING_CONF = harness.snippet("server-keys.conf") + r"""
+LoadModule socache_shmcb_module "@LIBEXEC@/mod_socache_shmcb.so"
+AuthJWTThrottleCache shmcb
+<Location /auth/login>
+    SetHandler jwt-login-handler
+    AuthJWTProvider file
+    AuthUserFile "@SITE@/timing.htpasswd"
+    AuthJWTThrottle Off
+</Location>
+"""
+
+
+class TestLoginTiming:
+    """Unknown users and wrong passwords answer as slowly as the slowest
+    known-user check seen by any process, which fast wrong passwords cannot
+    lower."""
+    CONF = TIMING_CONF
+
+    def test_ajwt_160_30_failures_take_the_slowest_check(self, httpd, site):
+        exe = harness.which("htpasswd", "install apache2-utils")
+        slow = harness.run([exe, "-nbBC", "10", "slow", "slow-pw"]).stdout.strip()
+        fast = harness.run([exe, "-nbm", "fast", "fast-pw"]).stdout.strip()
+        path = site.base / "timing.htpasswd"
+        path.write_text(f"{slow}\n{fast}\n")
+        path.chmod(0o644)
+
+        def took(user):
+            t0 = time.monotonic()
+            assert_oauth_error(login(httpd, user, "wrong"), 400, "invalid_grant")
+            return time.monotonic() - t0
+
+        slowest = min(took("slow") for _ in range(3))
+        assert slowest > 0.02, slowest   # bcrypt cost 10 is measurable
+        for _ in range(20):               # fast wrong passwords
+            took("fast")
+        unknown = [took(f"nobody-{i}") for i in range(4)]
+        wrong = [took("fast") for _ in range(4)]
+        assert min(unknown) >= 0.8 * slowest, (slowest, unknown)
+        assert min(wrong) >= 0.8 * slowest, (slowest, wrong)
+
+
+AUDIT_CONF = CONF + r"""
+LogLevel warn auth_jwt:info
+"""
+
+
+class TestThrottleAudited:
+    CONF = AUDIT_CONF
+
+    def test_ajwt_160_40_throttled_attempt_is_audited(self, httpd):
+        r = throttled(httpd, [(["audited-%d" % i] * 10, "audited-%d" % i)
+                              for i in range(3)], "x")
+        assert_oauth_error(r, 429, "slow_down")
+        log = httpd.errlog.path.read_text(errors="replace")
+        assert "event=login outcome=failure user=audited-" in log
+        assert "reason=throttled" in log
