@@ -48,12 +48,6 @@ static apr_size_t ec_coord_len(ajwt_alg_e alg)
     }
 }
 
-static int alg_is_pss(ajwt_alg_e alg)
-{
-    return alg == AJWT_ALG_PS256 || alg == AJWT_ALG_PS384 ||
-           alg == AJWT_ALG_PS512;
-}
-
 /* ------------------------------------------------------------------ */
 /* Parsing                                                              */
 
@@ -286,43 +280,6 @@ static unsigned int hmac_tag(unsigned char *out, ajwt_alg_e alg,
 }
 
 /**
- * Create a digest-sign/verify context for key under alg, with PKCS#1 v1.5
- * or PSS (salt = hash length, MGF1 same hash) padding for RSA.
- * @return the context, or NULL on an OpenSSL failure.
- */
-static EVP_MD_CTX *pkey_md_ctx(ajwt_alg_e alg, const ajwt_key_t *key, int sign)
-{
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    const EVP_MD *md = ajwt_alg_md(alg);
-    int ok;
-
-    if (!mctx || (!md && alg != AJWT_ALG_EDDSA)) {
-        EVP_MD_CTX_free(mctx);
-        return NULL;
-    }
-    ok = sign ? EVP_DigestSignInit(mctx, &pctx, md, NULL, key->pkey)
-              : EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key->pkey);
-    if (ok == 1 && key->kty == AJWT_KTY_RSA) {
-        if (alg_is_pss(alg)) {
-            ok =
-                EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
-                EVP_PKEY_CTX_set_rsa_pss_saltlen(
-                    pctx, (int)ajwt_alg_hash_len(alg)) > 0 &&
-                EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0;
-        }
-        else {
-            ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
-        }
-    }
-    if (ok != 1) {
-        EVP_MD_CTX_free(mctx);
-        return NULL;
-    }
-    return mctx;
-}
-
-/**
  * Convert a raw R||S signature of 2 * coord bytes to DER.
  * @return the DER length (der allocated from p), or 0 on failure.
  */
@@ -383,7 +340,7 @@ static apr_status_t pkey_verify(ajwt_alg_e alg, const ajwt_key_t *key,
                                 ajwt_err_t *err)
 {
     static const unsigned char empty = 0;
-    EVP_MD_CTX *mctx = pkey_md_ctx(alg, key, 0);
+    EVP_MD_CTX *mctx = ajwt_key_verify_ctx(key, alg);
     int rc;
 
     if (!mctx) {
@@ -458,7 +415,7 @@ static apr_status_t pkey_sign(unsigned char **psig, apr_size_t *psig_len,
                               apr_size_t len, ajwt_err_t *err)
 {
     static const unsigned char empty = 0;
-    EVP_MD_CTX *mctx = pkey_md_ctx(alg, key, 1);
+    EVP_MD_CTX *mctx = ajwt_key_md_ctx(alg, key, 1);
     apr_size_t coord = ec_coord_len(alg);
     size_t n = 0;
     unsigned char *buf = NULL, *raw;

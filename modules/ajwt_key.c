@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "ajwt_key.h"
@@ -218,9 +219,90 @@ apr_status_t ajwt_key_from_secret(ajwt_key_t **pkey, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
+static int alg_is_pss(ajwt_alg_e alg)
+{
+    return alg == AJWT_ALG_PS256 || alg == AJWT_ALG_PS384 ||
+           alg == AJWT_ALG_PS512;
+}
+
+EVP_MD_CTX *ajwt_key_md_ctx(ajwt_alg_e alg, const ajwt_key_t *key, int sign)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    const EVP_MD *md = ajwt_alg_md(alg);
+    int ok;
+
+    if (!mctx || !key->pkey || (!md && alg != AJWT_ALG_EDDSA)) {
+        EVP_MD_CTX_free(mctx);
+        return NULL;
+    }
+    ok = sign ? EVP_DigestSignInit(mctx, &pctx, md, NULL, key->pkey)
+              : EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key->pkey);
+    if (ok == 1 && key->kty == AJWT_KTY_RSA) {
+        if (alg_is_pss(alg)) {
+            ok =
+                EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+                EVP_PKEY_CTX_set_rsa_pss_saltlen(
+                    pctx, (int)ajwt_alg_hash_len(alg)) > 0 &&
+                EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0;
+        }
+        else {
+            ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
+        }
+    }
+    if (ok != 1) {
+        EVP_MD_CTX_free(mctx);
+        return NULL;
+    }
+    return mctx;
+}
+
+EVP_MD_CTX *ajwt_key_verify_ctx(const ajwt_key_t *key, ajwt_alg_e alg)
+{
+    EVP_MD_CTX *mctx;
+
+    if (alg <= AJWT_ALG_UNKNOWN || alg > AJWT_ALG_EDDSA
+        || !key->verify[alg]) {
+        return ajwt_key_md_ctx(alg, key, 0);
+    }
+    mctx = EVP_MD_CTX_new();
+    if (mctx && EVP_MD_CTX_copy_ex(mctx, key->verify[alg]) != 1) {
+        EVP_MD_CTX_free(mctx);
+        ERR_clear_error();
+        return ajwt_key_md_ctx(alg, key, 0);
+    }
+    return mctx;
+}
+
+/** Make the verification contexts of every algorithm key fits (load
+ * time; without ajwt_crypto_init they stay NULL). */
+static void verify_contexts(ajwt_key_t *key)
+{
+    int a;
+    ajwt_err_t err;
+
+    for (a = AJWT_ALG_HS256; a <= AJWT_ALG_EDDSA; a++) {
+        if (ajwt_alg_kty((ajwt_alg_e)a) == key->kty
+            && (a == AJWT_ALG_EDDSA || ajwt_alg_md((ajwt_alg_e)a))
+            && ajwt_key_fits(key, (ajwt_alg_e)a, &err) == APR_SUCCESS) {
+            key->verify[a] = ajwt_key_md_ctx((ajwt_alg_e)a, key, 0);
+            ERR_clear_error();
+        }
+    }
+}
+
+/** Pool cleanup of an RSA/EC/OKP key: its contexts, then the EVP_PKEY. */
 static apr_status_t pkey_cleanup(void *data)
 {
-    EVP_PKEY_free(data);
+    ajwt_key_t *key = data;
+    int a;
+
+    for (a = 0; a <= AJWT_ALG_EDDSA; a++) {
+        EVP_MD_CTX_free(key->verify[a]);
+        key->verify[a] = NULL;
+    }
+    EVP_PKEY_free(key->pkey);
+    key->pkey = NULL;
     return APR_SUCCESS;
 }
 
@@ -380,10 +462,11 @@ apr_status_t ajwt_key_from_pem(ajwt_key_t **pkey, apr_pool_t *p,
         EVP_PKEY_free(evp);
         return rv;
     }
-    apr_pool_cleanup_register(p, evp, pkey_cleanup, apr_pool_cleanup_null);
     key->pkey = evp;
     key->kid = kid ? apr_pstrdup(p, kid) : NULL;
     key->is_private = want_private ? 1 : 0;
+    verify_contexts(key);
+    apr_pool_cleanup_register(p, key, pkey_cleanup, apr_pool_cleanup_null);
     *pkey = key;
     return APR_SUCCESS;
 }

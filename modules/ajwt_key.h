@@ -53,6 +53,10 @@ typedef struct ajwt_key_t {
     EVP_MAC_CTX *hmac[3];        /* oct: HMAC-SHA256/384/512 contexts keyed
                                     at load time, duplicated per use (no
                                     per-request algorithm fetch) */
+    EVP_MD_CTX *verify[AJWT_ALG_EDDSA + 1]; /* RSA/EC/OKP: a verification
+                                    context per algorithm the key fits,
+                                    initialised at load time and copied per
+                                    use (ajwt_key_verify_ctx) */
 } ajwt_key_t;
 
 /**
@@ -119,6 +123,23 @@ apr_status_t ajwt_key_from_pem(ajwt_key_t **pkey, apr_pool_t *p,
  */
 apr_status_t ajwt_key_fits(const ajwt_key_t *key, ajwt_alg_e alg,
                            ajwt_err_t *err);
+
+/**
+ * A new digest-sign (sign 1) or digest-verify context for key under alg,
+ * with PKCS#1 v1.5 or PSS (salt = hash length, MGF1 with the same hash)
+ * padding for RSA: EVP_DigestSign/EVP_DigestVerify, then EVP_MD_CTX_free.
+ * It fetches the signature implementation: for verification use
+ * ajwt_key_verify_ctx. @return NULL on an OpenSSL failure.
+ */
+EVP_MD_CTX *ajwt_key_md_ctx(ajwt_alg_e alg, const ajwt_key_t *key, int sign);
+
+/**
+ * A verification context for key under alg: a copy of the one made at load
+ * time (no algorithm fetch, no key setup per use), or a new one when there
+ * is none (the key does not fit alg, or ajwt_crypto_init had not run).
+ * The caller frees it. @return NULL on an OpenSSL failure.
+ */
+EVP_MD_CTX *ajwt_key_verify_ctx(const ajwt_key_t *key, ajwt_alg_e alg);
 
 /**
  * A fresh HMAC context for an oct key under an HS algorithm, already keyed
