@@ -103,7 +103,7 @@ demo: deps all
 	$(PYTHON) tests/demo/demo.py
 
 # The benchmark suite (bench/bench.py): QUICK=1 for the short mode.
-bench: all bench-micro
+bench: all bench/gen/micro
 	./tests/tools/deps.sh bench
 	$(PYTHON) bench/bench.py $(if $(QUICK),--quick)
 

@@ -39,7 +39,7 @@ import harness  # noqa: E402
 MODES = {
     # seconds per run, rounds, protected requests for the memory check,
     # graceful restarts
-    "quick": dict(dur=1, rounds=2, mem_requests=20000, graceful=20),
+    "quick": dict(dur=1, rounds=2, mem_requests=20000, graceful=10),
     "full": dict(dur=5, rounds=5, mem_requests=200000, graceful=20),
 }
 
@@ -326,7 +326,7 @@ def micro(keys):
     exe = GEN / "micro"
     if not exe.exists():
         return {}
-    p = subprocess.run([str(exe), str(keys.dir), "1"], capture_output=True, text=True)
+    p = subprocess.run([str(exe), str(keys.dir), "0.5"], capture_output=True, text=True)
     out = {}
     for line in p.stdout.splitlines()[1:]:
         f = line.split()

@@ -302,7 +302,7 @@ static apr_status_t verify_signature(const unsigned char **pdigest,
         }
         if (ajwt_vcache_lookup(c, digest, dc->keys, (int)alg,
                                r->request_time)) {
-            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, AJWT_LOGNO(01012)
+            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                           "signature known from the verify cache");
             return APR_SUCCESS;
         }

@@ -46,7 +46,7 @@ AuthJWTVerifyCache On
 </Location>
 """
 
-HIT = "AJWT01012"
+HIT = "signature known from the verify cache"
 
 
 class TestVerifyCache:
