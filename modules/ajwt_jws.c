@@ -415,7 +415,7 @@ static apr_status_t pkey_sign(unsigned char **psig, apr_size_t *psig_len,
                               apr_size_t len, ajwt_err_t *err)
 {
     static const unsigned char empty = 0;
-    EVP_MD_CTX *mctx = ajwt_key_md_ctx(alg, key, 1);
+    EVP_MD_CTX *mctx = ajwt_key_sign_ctx(key, alg);
     apr_size_t coord = ec_coord_len(alg);
     size_t n = 0;
     unsigned char *buf = NULL, *raw;

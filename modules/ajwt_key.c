@@ -257,25 +257,37 @@ EVP_MD_CTX *ajwt_key_md_ctx(ajwt_alg_e alg, const ajwt_key_t *key, int sign)
     return mctx;
 }
 
-EVP_MD_CTX *ajwt_key_verify_ctx(const ajwt_key_t *key, ajwt_alg_e alg)
+/** A copy of the template tmpl[alg], or a new context. */
+static EVP_MD_CTX *md_ctx_copy(EVP_MD_CTX *const *tmpl, const ajwt_key_t *key,
+                               ajwt_alg_e alg, int sign)
 {
     EVP_MD_CTX *mctx;
 
-    if (alg <= AJWT_ALG_UNKNOWN || alg > AJWT_ALG_EDDSA
-        || !key->verify[alg]) {
-        return ajwt_key_md_ctx(alg, key, 0);
+    if (alg <= AJWT_ALG_UNKNOWN || alg > AJWT_ALG_EDDSA || !tmpl[alg]) {
+        return ajwt_key_md_ctx(alg, key, sign);
     }
     mctx = EVP_MD_CTX_new();
-    if (mctx && EVP_MD_CTX_copy_ex(mctx, key->verify[alg]) != 1) {
+    if (mctx && EVP_MD_CTX_copy_ex(mctx, tmpl[alg]) != 1) {
         EVP_MD_CTX_free(mctx);
         ERR_clear_error();
-        return ajwt_key_md_ctx(alg, key, 0);
+        return ajwt_key_md_ctx(alg, key, sign);
     }
     return mctx;
 }
 
-/** Make the verification contexts of every algorithm key fits (load
- * time; without ajwt_crypto_init they stay NULL). */
+EVP_MD_CTX *ajwt_key_verify_ctx(const ajwt_key_t *key, ajwt_alg_e alg)
+{
+    return md_ctx_copy(key->verify, key, alg, 0);
+}
+
+EVP_MD_CTX *ajwt_key_sign_ctx(const ajwt_key_t *key, ajwt_alg_e alg)
+{
+    return md_ctx_copy(key->sign, key, alg, 1);
+}
+
+/** Make the verification (and, for a private key, signing) contexts of
+ * every algorithm key fits (load time; without ajwt_crypto_init they stay
+ * NULL). */
 static void verify_contexts(ajwt_key_t *key)
 {
     int a;
@@ -286,6 +298,9 @@ static void verify_contexts(ajwt_key_t *key)
             && (a == AJWT_ALG_EDDSA || ajwt_alg_md((ajwt_alg_e)a))
             && ajwt_key_fits(key, (ajwt_alg_e)a, &err) == APR_SUCCESS) {
             key->verify[a] = ajwt_key_md_ctx((ajwt_alg_e)a, key, 0);
+            if (key->is_private) {
+                key->sign[a] = ajwt_key_md_ctx((ajwt_alg_e)a, key, 1);
+            }
             ERR_clear_error();
         }
     }
@@ -299,7 +314,8 @@ static apr_status_t pkey_cleanup(void *data)
 
     for (a = 0; a <= AJWT_ALG_EDDSA; a++) {
         EVP_MD_CTX_free(key->verify[a]);
-        key->verify[a] = NULL;
+        EVP_MD_CTX_free(key->sign[a]);
+        key->verify[a] = key->sign[a] = NULL;
     }
     EVP_PKEY_free(key->pkey);
     key->pkey = NULL;

@@ -57,6 +57,8 @@ typedef struct ajwt_key_t {
                                     context per algorithm the key fits,
                                     initialised at load time and copied per
                                     use (ajwt_key_verify_ctx) */
+    EVP_MD_CTX *sign[AJWT_ALG_EDDSA + 1]; /* the same for signing, private
+                                    keys only (ajwt_key_sign_ctx) */
 } ajwt_key_t;
 
 /**
@@ -140,6 +142,9 @@ EVP_MD_CTX *ajwt_key_md_ctx(ajwt_alg_e alg, const ajwt_key_t *key, int sign);
  * The caller frees it. @return NULL on an OpenSSL failure.
  */
 EVP_MD_CTX *ajwt_key_verify_ctx(const ajwt_key_t *key, ajwt_alg_e alg);
+
+/** The same for signing with a private key. */
+EVP_MD_CTX *ajwt_key_sign_ctx(const ajwt_key_t *key, ajwt_alg_e alg);
 
 /**
  * A fresh HMAC context for an oct key under an HS algorithm, already keyed

@@ -19,6 +19,7 @@
 
 #include "ajwt_b64url.h"
 #include "ajwt_err.h"
+#include "ajwt_key.h"
 #include "ajwt_token.h"
 
 /** Largest nbytes ajwt_token_random accepts. */
@@ -90,13 +91,18 @@ apr_status_t ajwt_token_digest(const char **phex, apr_pool_t *p,
     static const char hexdigits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0, i;
+    const EVP_MD *sha256;
     char *hex;
 
     *phex = NULL;
     if (!text) {
         return ajwt_err_set(err, AJWT_E_INTERNAL, "nothing to digest");
     }
-    if (EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) != 1 ||
+    /* the SHA-256 fetched once by ajwt_crypto_init (EVP_sha256() would
+     * fetch it again on every call) */
+    sha256 = ajwt_alg_md(AJWT_ALG_HS256);
+    if (EVP_Digest(text, strlen(text), md, &mdlen,
+                   sha256 ? sha256 : EVP_sha256(), NULL) != 1 ||
         mdlen * 2 != AJWT_DIGEST_HEX_LEN) {
         return ajwt_err_set(err, AJWT_E_INTERNAL, "SHA-256 failed");
     }
