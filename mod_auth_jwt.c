@@ -77,6 +77,7 @@ static void ajwt_register_hooks(apr_pool_t *p)
                         APR_HOOK_MIDDLE);
     ap_hook_post_config(ajwt_config_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ajwt_throttle_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(ajwt_endpoint_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ajwt_throttle_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ajwt_store_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ajwt_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -479,7 +479,7 @@ def memory_check(httpd, parent, scs, cfg, log):
         i += 1
     after_requests = memory(parent)
     log(f"  memory: {done} protected requests: {before} -> {after_requests}")
-    gens = []
+    gens, series = [], []
     for _ in range(cfg["graceful"]):
         old = set(server_pids(parent)) - {parent}
         harness.run([httpd.binary, "-f", str(httpd.conf), "-k", "graceful"],
@@ -491,13 +491,16 @@ def memory_check(httpd, parent, scs, cfg, log):
                 break
             time.sleep(0.1)
         gens.append(len(now & old))
+        series.append(rss_kb(parent))
     time.sleep(1)
     # the new children serve a little before they are measured
     run_wrk(httpd.url(""), protected[0], 1)
     after_graceful = memory(parent)
     log(f"  memory: after {cfg['graceful']} graceful restarts: {after_graceful}")
+    log(f"  memory: parent RSS after each graceful restart (KiB): {series}")
     return {"requests": done, "before": before, "after_requests": after_requests,
-            "graceful": cfg["graceful"], "after_graceful": after_graceful}
+            "graceful": cfg["graceful"], "after_graceful": after_graceful,
+            "parent_series_kb": series}
 
 
 # ---------------------------------------------------------------- report
@@ -554,6 +557,7 @@ def table(rows):
 def mem_table(results):
     out = ["| MPM | phase | parent RSS KiB | children | children RSS KiB (total) | max child KiB |",
            "|---|---|---:|---:|---:|---:|"]
+    series = []
     for mpm, r in results["mpm"].items():
         m = r["memory"]
         for phase, key in (("warm, before", "before"),
@@ -562,6 +566,11 @@ def mem_table(results):
             x = m[key]
             out.append(f"| {mpm} | {phase} | {x['parent_kb']} | {x['children']} "
                        f"| {x['children_kb_total']} | {x['children_kb_max']} |")
+        if m.get("parent_series_kb"):
+            series.append(f"{mpm}: " + " ".join(map(str, m["parent_series_kb"])))
+    if series:
+        out += ["", "Parent RSS (KiB) after each graceful restart, in order:", ""]
+        out += [f"- {x}" for x in series]
     return "\n".join(out)
 
 

@@ -51,12 +51,20 @@
 #include "ajwt_url.h"
 #include "ajwt_endpoint.h"
 
-/* A bcrypt hash of a fixed throw-away password (htpasswd's default cost),
- * checked for unknown users; every failed login then sleeps out the rest of
- * the longest known-user check seen (ajwt_throttle_check_time), so that
- * unknown users and wrong passwords answer alike. */
-static const char endpoint_dummy_hash[] =
+/* A bcrypt hash of a throw-away password, checked for unknown users: of
+ * htpasswd's default cost, or (post_config) of the highest cost found in
+ * the configuration's AuthUserFile files, so that an unknown user costs as
+ * much as the most expensive known one. Every failed login then sleeps out
+ * the rest of the longest check known: endpoint_floor_us (that dummy check,
+ * timed at startup) or the longest known-user check seen since
+ * (ajwt_throttle_check_time). Set before the children fork, read-only
+ * afterwards. */
+static char endpoint_dummy_hash[80] =
     "$2y$05$8mCFkh7MT8TKzQRk0hK/P.opFY7uR4EGsDI7ER1FnO1HIoxlUBPd.";
+static apr_uint32_t endpoint_floor_us;
+
+/* The dummy's cost is capped: a cost-31 line must not stall the startup. */
+#define AJWT_DUMMY_MAX_COST 14
 
 /* Longest sleep that pads a failed login. */
 #define AJWT_PAD_MAX_US 2000000
@@ -253,8 +261,11 @@ static void endpoint_pad(request_rec *r, const char *password,
     if (unknown) {
         (void)apr_password_validate(password, endpoint_dummy_hash);
     }
-    left = (apr_time_t)ajwt_throttle_check_time(r, 0)
-           - (apr_time_now() - start);
+    left = (apr_time_t)ajwt_throttle_check_time(r, 0);
+    if (left < (apr_time_t)endpoint_floor_us) {
+        left = (apr_time_t)endpoint_floor_us;
+    }
+    left -= apr_time_now() - start;
     if (left > 0) {
         apr_sleep(left > AJWT_PAD_MAX_US ? AJWT_PAD_MAX_US : left);
     }
@@ -999,6 +1010,84 @@ static int endpoint_cookie_flow(request_rec *r, endpoint_fn fn)
         return FLOW_LOGIN;
     }
     return fn == endpoint_refresh ? FLOW_REFRESH_POST : FLOW_LOGOUT;
+}
+
+/** The highest bcrypt cost ($2y$/$2a$/$2b$) in the htpasswd file at path
+ * (relative to ServerRoot), or 0. Startup only. */
+static unsigned endpoint_file_cost(apr_pool_t *p, const char *path)
+{
+    apr_file_t *f;
+    char line[1024];
+    unsigned best = 0;
+
+    path = ap_server_root_relative(p, path);
+    if (!path || apr_file_open(&f, path, APR_FOPEN_READ, 0, p) != APR_SUCCESS) {
+        return 0;
+    }
+    while (apr_file_gets(line, sizeof(line), f) == APR_SUCCESS) {
+        const char *h = strchr(line, ':');
+
+        if (h && h[1] == '$' && h[2] == '2' && strchr("yab", h[3])
+            && h[4] == '$' && apr_isdigit(h[5]) && apr_isdigit(h[6])) {
+            unsigned cost = (unsigned)((h[5] - '0') * 10 + (h[6] - '0'));
+            best = cost > best ? cost : best;
+        }
+    }
+    apr_file_close(f);
+    return best;
+}
+
+/** Walk the configuration: the highest bcrypt cost of any AuthUserFile,
+ * and whether a login handler is configured at all. */
+static unsigned endpoint_tree_cost(apr_pool_t *p, const ap_directive_t *d,
+                                   int *plogin)
+{
+    unsigned best = 0, c;
+
+    for (; d; d = d->next) {
+        if (!ap_cstr_casecmp(d->directive, "AuthUserFile") && d->args) {
+            const char *args = d->args;
+            c = endpoint_file_cost(p, ap_getword_conf(p, &args));
+            best = c > best ? c : best;
+        }
+        if (!ap_cstr_casecmp(d->directive, "SetHandler") && d->args
+            && ap_strstr_c(d->args, "jwt-login-handler")) {
+            *plogin = 1;
+        }
+        if (d->first_child) {
+            c = endpoint_tree_cost(p, d->first_child, plogin);
+            best = c > best ? c : best;
+        }
+    }
+    return best;
+}
+
+int ajwt_endpoint_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    unsigned char salt[16];
+    int login = 0;
+    unsigned cost = endpoint_tree_cost(ptemp, ap_conftree, &login);
+    apr_time_t t0;
+
+    if (!login) {
+        return OK;
+    }
+    if (cost > AJWT_DUMMY_MAX_COST) {
+        cost = AJWT_DUMMY_MAX_COST;
+    }
+    if (cost > 5 && apr_generate_random_bytes(salt, sizeof(salt)) == APR_SUCCESS
+        && apr_bcrypt_encode("ajwt-throw-away", cost, salt, sizeof(salt),
+                             endpoint_dummy_hash, sizeof(endpoint_dummy_hash))
+               != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, AJWT_LOGNO(02212)
+                     "cannot make a bcrypt dummy hash of cost %u: unknown "
+                     "users are checked at cost 5", cost);
+    }
+    t0 = apr_time_now();
+    (void)apr_password_validate("x", endpoint_dummy_hash);
+    endpoint_floor_us = endpoint_took(t0);
+    return OK;
 }
 
 int ajwt_endpoint_handler(request_rec *r)

@@ -29,4 +29,13 @@
  */
 int ajwt_endpoint_handler(request_rec *r);
 
+/**
+ * post_config: make the dummy hash that unknown users are checked against
+ * as costly as the most expensive bcrypt line of the configuration's
+ * AuthUserFile files, and time it: failed logins take at least that long
+ * from the first request on.
+ */
+int ajwt_endpoint_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s);
+
 #endif /* AJWT_ENDPOINT_H */

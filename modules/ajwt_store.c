@@ -221,6 +221,30 @@ static int store_has_directive(const ap_directive_t *d, const char *prefix)
     return 0;
 }
 
+/** Does the DBDParams text set key to value? Parsed as apr_dbd_mysql
+ * does: key=value pairs split at spaces, tabs, line ends and ";|,", keys
+ * compared ignoring case (the last one counts). */
+static int store_param_is(const char *params, const char *key,
+                          const char *value)
+{
+    static const char delims[] = " \t\r\n;|,\"";
+    const char *p = params, *found = NULL;
+    apr_size_t klen = strlen(key), vlen = strlen(value), n;
+
+    while (*p) {
+        p += strspn(p, delims);
+        n = strcspn(p, delims);
+        if (n > klen && p[klen] == '=' && !ap_cstr_casecmpn(p, key, klen)) {
+            found = p + klen + 1;
+            found = (n - klen - 1 == vlen && !strncmp(found, value, vlen))
+                        ? value
+                        : "";
+        }
+        p += n;
+    }
+    return found && found == value;
+}
+
 /** Does a DBDParams in force anywhere (main server or a <VirtualHost>)
  * lack reconnect=0? Only with DBDriver mysql. */
 static int store_driver_reconnects(const ap_directive_t *d)
@@ -229,7 +253,7 @@ static int store_driver_reconnects(const ap_directive_t *d)
     const char *driver = store_directive(d, "DBDriver");
 
     if (params && (!driver || !ap_cstr_casecmp(driver, "mysql"))
-        && !ap_strstr_c(params, "reconnect=0")) {
+        && !store_param_is(params, "reconnect", "0")) {
         return 1;
     }
     for (; d; d = d->next) {

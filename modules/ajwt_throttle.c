@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "apr_strings.h"
+#include "apr_atomic.h"
 #include "apr_global_mutex.h"
 #include "apr_thread_mutex.h"
 #include "apr_hash.h"
@@ -470,11 +471,20 @@ void ajwt_throttle_success(request_rec *r, const char *user)
     tp_unlock();
 }
 
+/* This process's own longest check: the socache entry may be lost (a
+ * restart recreates shmcb, a quiet spell lets it expire); this is not. */
+static apr_uint32_t tp_local_check_us;
+
 apr_uint32_t ajwt_throttle_check_time(request_rec *r, apr_uint32_t sample_us)
 {
     static const char key[] = "ajwt:pad";
     tp_record_t rec;
-    apr_uint32_t v;
+    apr_uint32_t v, local;
+
+    while ((local = apr_atomic_read32(&tp_local_check_us)) < sample_us
+           && apr_atomic_cas32(&tp_local_check_us, sample_us, local) != local) {
+        /* another thread raised it meanwhile: look again */
+    }
 
     tp_lock();
     if (!tp_get(r, key, &rec)) {
@@ -491,5 +501,6 @@ apr_uint32_t ajwt_throttle_check_time(request_rec *r, apr_uint32_t sample_us)
         v = rec.count;
     }
     tp_unlock();
-    return v;
+    local = apr_atomic_read32(&tp_local_check_us);
+    return v > local ? v : local;
 }

@@ -41,7 +41,7 @@ class TestRestartReconnect0:
     CONF = BASE + f'DBDParams "{DB},reconnect=0"\n'
     LOG_IGNORE = [
         r"\[dbd:error\]",               # mod_dbd reports each lost connection
-        r"AH00629|AH00632|AH00633",
+        r"AH00629|AH00632|AH00633|AH00636",
     ]
 
     def test_ajwt_220_01_restart_loses_no_request(self, httpd, forge, mariadb):
@@ -71,7 +71,7 @@ class TestRestartDriverReconnect:
     CONF = BASE + f'DBDParams "{DB}"\n'
     LOG_IGNORE = [
         r"\[dbd:error\]",
-        r"AH00629|AH00632|AH00633",
+        r"AH00629|AH00632|AH00633|AH00636",
         r"AJWT02016",                   # statements prepared again: expected
         r"AJWT02030",                   # the startup warning: expected
     ]

@@ -122,6 +122,7 @@ class TestKillUnderLoad:
     LOG_IGNORE = [
         r"\[dbd:error\]",                   # mod_dbd reports the outage
         r"AH00629|AH00632|AH00633|AH02655",
+        r"AH00636",                          # a child started while it was down
         r"\[auth_jwt:error\].*AJWT020\d\d",  # the store reports it too
     ]
 
