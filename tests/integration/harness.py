@@ -208,7 +208,7 @@ class MariaDB:
             cmd.append("--user=root")
         run(cmd)
 
-    def start(self, timeout=30, durable=False):
+    def start(self, timeout=30, durable=False, buffer_pool="32M"):
         """Start mariadbd; durable: every commit flushed to disk before it is
         acknowledged (MariaDB's default), for tests that kill it; otherwise
         flushed once a second, which is faster."""
@@ -217,7 +217,7 @@ class MariaDB:
         cmd = [self.mariadbd, "--no-defaults", f"--datadir={self.datadir}",
                "--skip-networking", f"--socket={self.socket}",
                f"--pid-file={self.pidfile}", f"--log-error={self.errlog}",
-               "--innodb-buffer-pool-size=32M", "--max-connections=300",
+               f"--innodb-buffer-pool-size={buffer_pool}", "--max-connections=300",
                "--skip-log-bin",
                f"--innodb-flush-log-at-trx-commit={1 if durable else 0}"]
         if IS_ROOT:

@@ -1,6 +1,8 @@
 # Licensed under the Apache License, Version 2.0.
 """test_ajwt_099_NN: MariaDB goes away and comes back (runs last: it stops
 and restarts the session's database)."""
+import time
+
 from harness import assert_oauth_error, parse_env
 from test_020_login import CONF, assert_tokens, login, logout, refresh
 
@@ -19,8 +21,10 @@ class TestDatabaseOutage:
         b = assert_tokens(login(httpd, "alice", "alice-pw"), forge, "alice")[0]
         mariadb.stop()
         try:
+            t0 = time.monotonic()
             assert_oauth_error(login(httpd, "alice", "alice-pw"), 503,
                                "temporarily_unavailable")
+            assert time.monotonic() - t0 < 2, "the 503 must come at once"
             assert_oauth_error(refresh(httpd, b["refresh_token"]), 503,
                                "temporarily_unavailable")
             assert_oauth_error(logout(httpd, b["refresh_token"]), 503,
