@@ -585,12 +585,11 @@ def chart(rows, path):
             labels.append(r["label"])
     data = GEN / "chart.dat"
     with open(data, "w") as f:
-        f.write("label event prefork\n")
         for lab in labels:
             v = {r["mpm"]: r["ratio"] * 100 for r in static if r["label"] == lab}
             f.write(f"\"{lab}\" {v.get('event', 0):.1f} {v.get('prefork', 0):.1f}\n")
     script = f"""
-set terminal pngcairo size 1100,620 font "sans,10"
+set terminal pngcairo size 1100,640 font "sans,10" noenhanced
 set output "{path}"
 set title "Static file behind each authentication: throughput as % of the unprotected file (median)"
 set style data histograms
@@ -602,7 +601,8 @@ set ylabel "% of unprotected req/s"
 set xtics rotate by -35 left
 set grid ytics
 set key top right
-set bmargin 9
+set bmargin 10
+set rmargin 14
 plot "{data}" using 2:xtic(1) title "event" lc rgb "#3366cc", \\
      "" using 3 title "prefork" lc rgb "#dc8a1e"
 """
