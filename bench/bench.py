@@ -47,11 +47,11 @@ MPM_CONF = {
     "event": """\
 <IfModule mpm_event_module>
     StartServers 2
-    ServerLimit 4
+    ServerLimit 6
     ThreadsPerChild 25
-    MinSpareThreads 50
+    MinSpareThreads 25
     MaxSpareThreads 100
-    MaxRequestWorkers 100
+    MaxRequestWorkers 150
     MaxConnectionsPerChild 0
 </IfModule>
 ScriptSock "@SOCKDIR@/cgid-@NAME@.sock"
