@@ -279,7 +279,8 @@ def run_wrk(base, sc, dur, tokfile=None):
     for h in sc.headers:
         cmd += ["-H", h]
     cmd.append(base + sc.path)
-    env = dict(os.environ, WRK_THREADS=str(threads))
+    env = dict(os.environ, WRK_THREADS=str(threads),
+               WRK_SUMMARY=str(BENCH / "wrk-get.lua"))
     if sc.post:
         mode, body = sc.post
         cmd += ["--", mode]
@@ -471,6 +472,9 @@ def bench_mpm(mpm, cfg, ctx, log, only=None, perf=False):
 def memory_check(httpd, parent, scs, cfg, log):
     protected = [sc for sc in scs if sc.group == "static" and sc.baseline
                  and sc.expect == 200 and "JWT" in sc.label]
+    if not protected:
+        log("  memory: skipped (--only left no protected scenario)")
+        return None
     before = memory(parent)
     done, i = 0, 0
     while done < cfg["mem_requests"]:
@@ -560,6 +564,8 @@ def mem_table(results):
     series = []
     for mpm, r in results["mpm"].items():
         m = r["memory"]
+        if not m:
+            continue
         for phase, key in (("warm, before", "before"),
                            (f"after {m['requests']} protected requests", "after_requests"),
                            (f"after {m['graceful']} graceful restarts", "after_graceful")):

@@ -1027,7 +1027,7 @@ static unsigned endpoint_file_cost(apr_pool_t *p, const char *path)
     while (apr_file_gets(line, sizeof(line), f) == APR_SUCCESS) {
         const char *h = strchr(line, ':');
 
-        if (h && h[1] == '$' && h[2] == '2' && strchr("yab", h[3])
+        if (h && h[1] == '$' && h[2] == '2' && h[3] && strchr("yab", h[3])
             && h[4] == '$' && apr_isdigit(h[5]) && apr_isdigit(h[6])) {
             unsigned cost = (unsigned)((h[5] - '0') * 10 + (h[6] - '0'));
             best = cost > best ? cost : best;

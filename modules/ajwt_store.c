@@ -228,21 +228,19 @@ static int store_param_is(const char *params, const char *key,
                           const char *value)
 {
     static const char delims[] = " \t\r\n;|,\"";
-    const char *p = params, *found = NULL;
+    const char *p = params;
     apr_size_t klen = strlen(key), vlen = strlen(value), n;
+    int is = 0;
 
     while (*p) {
         p += strspn(p, delims);
         n = strcspn(p, delims);
         if (n > klen && p[klen] == '=' && !ap_cstr_casecmpn(p, key, klen)) {
-            found = p + klen + 1;
-            found = (n - klen - 1 == vlen && !strncmp(found, value, vlen))
-                        ? value
-                        : "";
+            is = n - klen - 1 == vlen && !strncmp(p + klen + 1, value, vlen);
         }
         p += n;
     }
-    return found && found == value;
+    return is;
 }
 
 /** Does a DBDParams in force anywhere (main server or a <VirtualHost>)

@@ -9,8 +9,8 @@ import harness
 from harness import assert_oauth_error
 from test_020_login import assert_tokens, login
 
-CONF = harness.snippet("server-keys.conf") + r"""
-# one process, one connection
+# one process
+ONE_PROCESS = r"""
 <IfModule mpm_event_module>
     ServerLimit 1
     StartServers 1
@@ -18,6 +18,10 @@ CONF = harness.snippet("server-keys.conf") + r"""
     MaxSpareThreads 10
     MaxRequestWorkers 10
 </IfModule>
+"""
+
+CONF = harness.snippet("server-keys.conf") + ONE_PROCESS + r"""
+# one connection
 DBDMin 0
 DBDKeep 1
 DBDMax 1
@@ -54,14 +58,7 @@ class TestGate:
 
 # the pool's size set in the <VirtualHost> that serves the requests (its own
 # mod_dbd pool), the main server's left at mod_dbd's default
-VHOST_CONF = harness.snippet("server-keys.conf") + r"""
-<IfModule mpm_event_module>
-    ServerLimit 1
-    StartServers 1
-    MinSpareThreads 1
-    MaxSpareThreads 10
-    MaxRequestWorkers 10
-</IfModule>
+VHOST_CONF = harness.snippet("server-keys.conf") + ONE_PROCESS + r"""
 AuthJWTThrottle Off
 <VirtualHost 127.0.0.1:@PORT@>
     ServerName 127.0.0.1
