@@ -6,7 +6,8 @@ CC      ?= cc
 
 PURE = modules/ajwt_b64url.c modules/ajwt_json.c modules/ajwt_key.c \
        modules/ajwt_jws.c modules/ajwt_claims.c modules/ajwt_token.c \
-       modules/ajwt_url.c modules/ajwt_cookie.c modules/ajwt_vcache.c
+       modules/ajwt_url.c modules/ajwt_cookie.c modules/ajwt_vcache.c \
+       modules/ajwt_jwk.c
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_CFLAGS = -std=gnu99 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
        -Imodules $(shell apr-1-config --cppflags --includes 2>/dev/null) \

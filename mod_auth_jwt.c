@@ -27,6 +27,7 @@
 #include "ajwt_config.h"
 #include "ajwt_authn.h"
 #include "ajwt_endpoint.h"
+#include "ajwt_jwks.h"
 #include "ajwt_store.h"
 #include "ajwt_throttle.h"
 
@@ -93,6 +94,7 @@ static void ajwt_register_hooks(apr_pool_t *p)
     ap_hook_handler(ajwt_authn_preflight_handler, NULL, NULL,
                     APR_HOOK_REALLY_FIRST);
     ap_hook_handler(ajwt_endpoint_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(ajwt_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ajwt_authz_register(p);
 }
 

@@ -27,6 +27,7 @@
 #include "ajwt_private.h"
 #include "ajwt_b64url.h"
 #include "ajwt_config.h"
+#include "ajwt_jwk.h"
 #include "ajwt_store.h"
 #include "ajwt_throttle.h"
 
@@ -352,7 +353,7 @@ static const char *add_key(cmd_parms *cmd, ajwt_dir_conf_t *dc,
                                 cmd->cmd->name, key->kid);
         }
     }
-    if (dc->alg != AJWT_UNSET
+    if (dc->alg != AJWT_UNSET && !key->optional
         && ajwt_key_fits(key, (ajwt_alg_e)dc->alg, &err) != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "%s: %s does not fit %s: %s",
                             cmd->cmd->name, key->source,
@@ -387,7 +388,7 @@ static const char *set_alg(cmd_parms *cmd, void *cfg, const char *arg)
     }
     for (i = 0; dc->keys && i < dc->keys->nelts; i++) {
         const ajwt_key_t *k = APR_ARRAY_IDX(dc->keys, i, const ajwt_key_t *);
-        if (ajwt_key_fits(k, alg, &err) != APR_SUCCESS) {
+        if (!k->optional && ajwt_key_fits(k, alg, &err) != APR_SUCCESS) {
             return apr_psprintf(cmd->pool, "%s %s: key %s does not fit: %s",
                                 cmd->cmd->name, arg,
                                 k->source ? k->source : "", err.text);
@@ -484,6 +485,51 @@ static const char *set_pem_key(cmd_parms *cmd, void *cfg, const char *path,
     }
     key->source = source_of(cmd, path);
     return add_key(cmd, cfg, key, want_private);
+}
+
+/**
+ * AuthJWTJWKSFile PATH: the keys of a JWK Set file as verification keys.
+ * Keys a verifier should not use are passed over (and counted in the log);
+ * a file with no key left is refused.
+ */
+static const char *set_jwks_file(cmd_parms *cmd, void *cfg, const char *path)
+{
+    apr_array_header_t *keys;
+    ajwt_err_t err;
+    char *buf;
+    apr_size_t len;
+    int i, skipped;
+    const char *msg = read_file(cmd, path, &buf, &len);
+
+    if (msg) {
+        return msg;
+    }
+    if (ajwt_jwk_parse_set(&keys, &skipped, cmd->pool, buf, len, &err)
+        != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: '%s': %s", cmd->cmd->name, path,
+                            err.text);
+    }
+    if (keys->nelts == 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' holds no signature "
+                            "verification key (%d passed over: not for "
+                            "\"sig\", or of a type or algorithm not "
+                            "supported)", cmd->cmd->name, path, skipped);
+    }
+    for (i = 0; i < keys->nelts; i++) {
+        ajwt_key_t *k = APR_ARRAY_IDX(keys, i, ajwt_key_t *);
+        k->source = apr_psprintf(cmd->pool, "%s key %s", source_of(cmd, path),
+                                 k->kid ? k->kid : "(no kid)");
+        if ((msg = add_key(cmd, cfg, k, 0)) != NULL) {
+            return msg;
+        }
+    }
+    if (skipped) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_INFO, 0, cmd->server,
+                     AJWT_LOGNO(00105) "%s: %d key(s) of '%s' passed over "
+                     "(not for \"sig\", or of a type or algorithm not "
+                     "supported)", cmd->cmd->name, skipped, path);
+    }
+    return NULL;
 }
 
 static const char *set_export(cmd_parms *cmd, void *cfg, int argc,
@@ -718,6 +764,8 @@ const command_rec ajwt_config_cmds[] = {
                   AJWT_PRIV, "file holding the raw HMAC secret"),
     AP_INIT_TAKE12("AuthJWTSignaturePublicKeyFile", set_pem_key, NULL,
                    AJWT_PRIV, "PEM public key file [key id]; repeatable"),
+    AP_INIT_TAKE1("AuthJWTJWKSFile", set_jwks_file, NULL, AJWT_PRIV,
+                  "JWK Set file whose keys verify tokens; repeatable"),
     AP_INIT_TAKE12("AuthJWTSignaturePrivateKeyFile", set_pem_key, (void *)1,
                    AJWT_PRIV, "PEM private key file [key id] that signs"),
     AP_INIT_TAKE1("AuthJWTIss", set_name, DIR_OFFSET(iss), AJWT_AUTH,
@@ -813,7 +861,7 @@ static int check_section(server_rec *s, const ajwt_dir_conf_t *dflt,
     const apr_array_header_t *keys = dc->keys ? dc->keys : dflt->keys;
     const char *src = dc->alg != AJWT_UNSET ? dc->alg_source : dflt->alg_source;
     ajwt_err_t err;
-    int i;
+    int i, usable = 0;
 
     if (!keys) {
         return 1;
@@ -828,7 +876,10 @@ static int check_section(server_rec *s, const ajwt_dir_conf_t *dflt,
     }
     for (i = 0; i < keys->nelts; i++) {
         const ajwt_key_t *k = APR_ARRAY_IDX(keys, i, const ajwt_key_t *);
-        if (ajwt_key_fits(k, (ajwt_alg_e)alg, &err) != APR_SUCCESS) {
+        if (ajwt_key_fits(k, (ajwt_alg_e)alg, &err) == APR_SUCCESS) {
+            usable++;
+        }
+        else if (!k->optional) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
                          AJWT_LOGNO(00102) "key %s does not fit "
                          "AuthJWTSignatureAlgorithm %s: %s",
@@ -836,6 +887,16 @@ static int check_section(server_rec *s, const ajwt_dir_conf_t *dflt,
                          src ? src : ajwt_alg_name((ajwt_alg_e)alg), err.text);
             return 0;
         }
+    }
+    if (!usable) {
+        /* only JWK Set keys, none of them for this algorithm */
+        const ajwt_key_t *k = APR_ARRAY_IDX(keys, 0, const ajwt_key_t *);
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
+                     AJWT_LOGNO(00106) "no key of %s fits "
+                     "AuthJWTSignatureAlgorithm %s",
+                     k->source ? k->source : "",
+                     src ? src : ajwt_alg_name((ajwt_alg_e)alg));
+        return 0;
     }
     return 1;
 }

@@ -195,36 +195,46 @@ apr_status_t ajwt_jws_parse(ajwt_jws_t **pjws, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
+/** Is k a candidate for alg? A key of a JWK Set that does not fit alg is
+ * passed over; any other key is a candidate (and refused later, as a
+ * server fault, when it does not fit). */
+static int key_candidate(const ajwt_key_t *k, ajwt_alg_e alg)
+{
+    ajwt_err_t unused;
+
+    return !k->optional || ajwt_key_fits(k, alg, &unused) == APR_SUCCESS;
+}
+
 apr_status_t ajwt_jws_select_key(const ajwt_key_t **pkey,
                                  const apr_array_header_t *keys,
-                                 const char *kid, ajwt_err_t *err)
+                                 ajwt_alg_e alg, const char *kid,
+                                 ajwt_err_t *err)
 {
     const ajwt_key_t *const *k;
-    int i, n = keys ? keys->nelts : 0;
+    const ajwt_key_t *only = NULL;
+    int i, n = 0, total = keys ? keys->nelts : 0;
 
     *pkey = NULL;
-    if (n == 0) {
-        return ajwt_err_set(err, AJWT_E_KEY, "no key configured");
-    }
-    k = (const ajwt_key_t *const *)keys->elts;
-    if (kid) {
-        for (i = 0; i < n; i++) {
-            if (k[i]->kid && !strcmp(k[i]->kid, kid)) {
+    k = total ? (const ajwt_key_t *const *)keys->elts : NULL;
+    for (i = 0; i < total; i++) {
+        if (key_candidate(k[i], alg)) {
+            if (kid && k[i]->kid && !strcmp(k[i]->kid, kid)) {
                 *pkey = k[i];
                 return APR_SUCCESS;
             }
+            only = k[i];
+            n++;
         }
-        if (n == 1 && !k[0]->kid) {
-            *pkey = k[0];
-            return APR_SUCCESS;
-        }
-        return ajwt_err_set(err, AJWT_E_KID, "token kid names no key");
     }
-    if (n == 1) {
-        *pkey = k[0];
+    if (n == 0) {
+        return ajwt_err_set(err, AJWT_E_KEY, "no key configured");
+    }
+    if (n == 1 && (!kid || !only->kid)) {
+        *pkey = only;
         return APR_SUCCESS;
     }
-    return ajwt_err_set(err, AJWT_E_KID, "token has no kid, several keys");
+    return ajwt_err_set(err, AJWT_E_KID, kid ? "token kid names no key"
+                                             : "token has no kid, several keys");
 }
 
 apr_status_t ajwt_jws_verify(const ajwt_jws_t *jws, apr_pool_t *p,
@@ -239,7 +249,7 @@ apr_status_t ajwt_jws_verify(const ajwt_jws_t *jws, apr_pool_t *p,
     if (!name || !jws->alg || strcmp(jws->alg, name)) {
         return ajwt_err_set(err, AJWT_E_ALG, "algorithm not accepted");
     }
-    if ((rv = ajwt_jws_select_key(&key, keys, jws->kid, err)) != APR_SUCCESS ||
+    if ((rv = ajwt_jws_select_key(&key, keys, alg, jws->kid, err)) != APR_SUCCESS ||
         (rv = ajwt_key_fits(key, alg, err)) != APR_SUCCESS) {
         return rv;
     }

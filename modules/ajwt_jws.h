@@ -52,15 +52,16 @@ apr_status_t ajwt_jws_parse(ajwt_jws_t **pjws, apr_pool_t *p,
                             ajwt_err_t *err);
 
 /**
- * Choose the key for a token's kid among keys (an array of const ajwt_key_t*):
- * with a kid, the key with that kid; a kid naming no key is AJWT_E_KID, except
+ * Choose the key for a token's kid among keys (an array of const ajwt_key_t*)
+ * for alg, passing over the keys of a JWK Set that do not fit alg: with a kid, the key with that kid; a kid naming no key is AJWT_E_KID, except
  * that with exactly one configured key that has no kid the token's kid is
  * ignored. Without a kid: the key, when exactly one is configured, else
  * AJWT_E_KID.
  */
 apr_status_t ajwt_jws_select_key(const ajwt_key_t **pkey,
                                  const apr_array_header_t *keys,
-                                 const char *kid, ajwt_err_t *err);
+                                 ajwt_alg_e alg, const char *kid,
+                                 ajwt_err_t *err);
 
 /**
  * Verify a parsed token: the header "alg" must equal alg's name exactly

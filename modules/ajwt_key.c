@@ -459,32 +459,42 @@ static EVP_PKEY *pem_read_key(const char *pem, apr_size_t len, int want_private,
     return pkey;
 }
 
-apr_status_t ajwt_key_from_pem(ajwt_key_t **pkey, apr_pool_t *p,
-                               const char *pem, apr_size_t len,
-                               int want_private, const char *kid,
-                               ajwt_err_t *err)
+apr_status_t ajwt_key_from_pkey(ajwt_key_t **pkey, apr_pool_t *p,
+                                EVP_PKEY *evp, int is_private,
+                                const char *kid, ajwt_alg_e alg,
+                                ajwt_err_t *err)
 {
-    ajwt_key_t *key;
-    EVP_PKEY *evp = pem_read_key(pem, len, want_private, err);
-    apr_status_t rv;
+    ajwt_key_t *key = apr_pcalloc(p, sizeof(*key));
+    apr_status_t rv = key_classify(key, evp, err);
 
     *pkey = NULL;
-    if (!evp) {
-        return APR_EINVAL;
-    }
-    key = apr_pcalloc(p, sizeof(*key));
-    rv = key_classify(key, evp, err);
     if (rv != APR_SUCCESS) {
         EVP_PKEY_free(evp);
         return rv;
     }
     key->pkey = evp;
     key->kid = kid ? apr_pstrdup(p, kid) : NULL;
-    key->is_private = want_private ? 1 : 0;
+    key->is_private = is_private ? 1 : 0;
+    key->alg = alg;
     verify_contexts(key);
     apr_pool_cleanup_register(p, key, pkey_cleanup, apr_pool_cleanup_null);
     *pkey = key;
     return APR_SUCCESS;
+}
+
+apr_status_t ajwt_key_from_pem(ajwt_key_t **pkey, apr_pool_t *p,
+                               const char *pem, apr_size_t len,
+                               int want_private, const char *kid,
+                               ajwt_err_t *err)
+{
+    EVP_PKEY *evp = pem_read_key(pem, len, want_private, err);
+
+    *pkey = NULL;
+    if (!evp) {
+        return APR_EINVAL;
+    }
+    return ajwt_key_from_pkey(pkey, p, evp, want_private, kid,
+                              AJWT_ALG_UNKNOWN, err);
 }
 
 apr_status_t ajwt_key_fits(const ajwt_key_t *key, ajwt_alg_e alg,
@@ -498,6 +508,10 @@ apr_status_t ajwt_key_fits(const ajwt_key_t *key, ajwt_alg_e alg,
     if (!key || key->kty != ai->kty) {
         return ajwt_err_set(err, AJWT_E_KEY, "key type does not fit %s",
                             ai->name);
+    }
+    if (key->alg != AJWT_ALG_UNKNOWN && key->alg != alg) {
+        return ajwt_err_set(err, AJWT_E_KEY, "key is for %s, not %s",
+                            ajwt_alg_name(key->alg), ai->name);
     }
     switch (key->kty) {
     case AJWT_KTY_OCT:

@@ -44,6 +44,13 @@ typedef struct ajwt_key_t {
     const char *source;          /* where it came from, for messages:
                                     "file.pem (httpd.conf:12)"; may be NULL */
     int is_private;              /* holds a private key: can sign */
+    ajwt_alg_e alg;              /* a JWK's "alg": the one algorithm the key
+                                    may be used with; AJWT_ALG_UNKNOWN: any
+                                    it fits */
+    int optional;                /* one key of a JWK Set: where it does not
+                                    fit a location's algorithm it is passed
+                                    over instead of refusing the
+                                    configuration */
     const unsigned char *secret; /* AJWT_KTY_OCT */
     apr_size_t secret_len;
     EVP_PKEY *pkey;              /* RSA / EC / OKP */
@@ -118,7 +125,20 @@ apr_status_t ajwt_key_from_pem(ajwt_key_t **pkey, apr_pool_t *p,
                                ajwt_err_t *err);
 
 /**
- * Can key be used with alg? HS*: an oct key of at least the hash size;
+ * Make a key of an RSA, EC or Ed25519 EVP_PKEY built elsewhere (a JWK),
+ * classified by the same policy as ajwt_key_from_pem. Takes ownership of
+ * evp, also on failure. alg restricts the key to one algorithm
+ * (AJWT_ALG_UNKNOWN: none).
+ * @return APR_SUCCESS; APR_EINVAL with AJWT_E_KEY and a reason.
+ */
+apr_status_t ajwt_key_from_pkey(ajwt_key_t **pkey, apr_pool_t *p,
+                                EVP_PKEY *evp, int is_private,
+                                const char *kid, ajwt_alg_e alg,
+                                ajwt_err_t *err);
+
+/**
+ * Can key be used with alg? A key restricted to one algorithm (key->alg)
+ * fits only that one. Otherwise: HS*: an oct key of at least the hash size;
  * RS and PS: RSA >= 2048 bits; ES256/384/512: EC on P-256/P-384/P-521 exactly;
  * EdDSA: Ed25519.
  * @return APR_SUCCESS; APR_EINVAL with AJWT_E_KEY and a reason.

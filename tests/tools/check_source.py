@@ -15,7 +15,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PURE = ["ajwt_b64url", "ajwt_json", "ajwt_key", "ajwt_jws", "ajwt_claims",
-        "ajwt_token", "ajwt_err", "ajwt_url", "ajwt_cookie", "ajwt_vcache"]
+        "ajwt_token", "ajwt_err", "ajwt_url", "ajwt_cookie", "ajwt_vcache",
+        "ajwt_jwk"]
 LOG_CALL = re.compile(r"\bap_log_(?:r|p|c|)error\s*\(")
 LEVEL = re.compile(r"APLOG_(EMERG|ALERT|CRIT|ERR|WARNING|NOTICE|INFO|DEBUG|TRACE\d)")
 TAG = re.compile(r"AJWT_LOGNO\((\d{5})\)")

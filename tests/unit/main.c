@@ -77,6 +77,7 @@ int main(void)
     suite_add_tcase(s, ajwt_token_tcase());
     suite_add_tcase(s, ajwt_url_tcase());
     suite_add_tcase(s, ajwt_vcache_tcase());
+    suite_add_tcase(s, ajwt_jwk_tcase());
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -34,5 +34,6 @@ TCase *ajwt_claims_tcase(void);
 TCase *ajwt_token_tcase(void);
 TCase *ajwt_url_tcase(void);
 TCase *ajwt_vcache_tcase(void);
+TCase *ajwt_jwk_tcase(void);
 
 #endif /* AJWT_TEST_COMMON_H */

@@ -565,15 +565,15 @@ START_TEST(test_kid_selection)
     ck_assert_int_eq(check(tn, AJWT_ALG_HS256, keys2(nokid, a)), AJWT_E_KID);
     /* The kid names the wrong key: signature fails. */
     ck_assert_int_eq(check(tb, AJWT_ALG_HS256, keys2(b, a)), AJWT_OK);
-    ck_assert_int_eq(ajwt_jws_select_key(&sel, keys2(a, b), "a", &err),
+    ck_assert_int_eq(ajwt_jws_select_key(&sel, keys2(a, b), AJWT_ALG_HS256, "a", &err),
                      APR_SUCCESS);
     ck_assert_ptr_eq(sel, a);
-    ck_assert_int_eq(ajwt_jws_select_key(&sel, keys2(a, b), "A", &err),
+    ck_assert_int_eq(ajwt_jws_select_key(&sel, keys2(a, b), AJWT_ALG_HS256, "A", &err),
                      APR_EINVAL);
     ck_assert_int_eq(ajwt_jws_select_key(&sel,
                                          apr_array_make(ajwt_test_pool, 1,
                                                         sizeof(ajwt_key_t *)),
-                                         NULL, &err),
+                                         AJWT_ALG_HS256, NULL, &err),
                      APR_EINVAL);
     ck_assert_ptr_null(sel);
 }

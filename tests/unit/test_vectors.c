@@ -24,6 +24,7 @@
 #include "ajwt_b64url.h"
 #include "ajwt_json.h"
 #include "ajwt_jws.h"
+#include "ajwt_jwk.h"
 #include "test_common.h"
 
 /* ------------------------------------------------------------------ */
@@ -718,6 +719,62 @@ START_TEST(test_wycheproof_jws)
 }
 END_TEST
 
+/* The RFC keys read as a JWK Set (private members ignored): each verifies
+ * its token, and its RFC 7638 thumbprint matches an independent
+ * implementation (python3-jwcrypto; V10's is the one RFC 8037 A.3 gives). */
+static const char *const jwk_ids[][2] = {
+    {"V2", "IsUn6_e04MaShXFIISMp4kG62LWzMIPy_MvSA5pJgX8"},
+    {"V3", "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U"},
+    {"V4", "u5YUSjQ2-2chBi51NSk3t3g7IM4o2KYcnPqPtCNGd3U"},
+    {"V6", "9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"},
+    {"V7", "9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"},
+    {"V8", "dHri3SADZkrush5HU_50AoRhcKFryN-PI6jPBtPL55M"},
+    {"V10", "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"},
+};
+
+START_TEST(test_rfc_jwk_set)
+{
+    json_object *v = rfc_vector(jwk_ids[_i][0]);
+    ajwt_alg_e alg = ajwt_alg_from_name(jstr(v, "alg"));
+    const char *set = apr_pstrcat(
+        ajwt_test_pool, "{\"keys\":[",
+        json_object_to_json_string_ext(jget(v, "jwk"), JSON_C_TO_STRING_PLAIN),
+        "]}", NULL);
+    split_t s = split_token(jstr(v, "token"));
+    apr_array_header_t *keys, *again;
+    const ajwt_key_t *key;
+    const char *pub;
+    ajwt_err_t err;
+    int skipped;
+
+    ck_assert_msg(ajwt_jwk_parse_set(&keys, &skipped, ajwt_test_pool, set,
+                                     strlen(set), &err) == APR_SUCCESS,
+                  "%s: %s", jwk_ids[_i][0], err.text);
+    ck_assert_int_eq(keys->nelts, 1);
+    ck_assert_int_eq(skipped, 0);
+    key = APR_ARRAY_IDX(keys, 0, const ajwt_key_t *);
+    ck_assert_int_eq(key->is_private, 0);
+    ck_assert_int_eq(key->optional, 1);
+    ck_assert_int_eq(ajwt_jws_verify_raw(alg, key,
+                                         (const unsigned char *)s.input,
+                                         s.input_len, s.sig, s.sig_len,
+                                         ajwt_test_pool, &err),
+                     APR_SUCCESS);
+    ck_assert_str_eq(ajwt_jwk_thumbprint(ajwt_test_pool, key), jwk_ids[_i][1]);
+    /* Published and read back: the same key, and nothing private. */
+    pub = ajwt_jwk_public_set(ajwt_test_pool, keys, alg);
+    ck_assert_ptr_null(strstr(pub, "\"d\""));
+    ck_assert_ptr_null(strstr(pub, "\"p\""));
+    ck_assert_ptr_nonnull(strstr(pub, "\"use\":\"sig\""));
+    ck_assert_int_eq(ajwt_jwk_parse_set(&again, &skipped, ajwt_test_pool, pub,
+                                        strlen(pub), &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(again->nelts, 1);
+    ck_assert(ajwt_key_same(key, APR_ARRAY_IDX(again, 0, const ajwt_key_t *)));
+    ck_assert_int_eq(APR_ARRAY_IDX(again, 0, const ajwt_key_t *)->alg, alg);
+}
+END_TEST
+
 TCase *ajwt_vectors_tcase(void)
 {
     TCase *tc = tcase_create("vectors");
@@ -728,6 +785,8 @@ TCase *ajwt_vectors_tcase(void)
                         (int)(sizeof(rfc_ids) / sizeof(rfc_ids[0])));
     tcase_add_test(tc, test_rfc_v5_none_refused);
     tcase_add_test(tc, test_rfc_v3_high_s);
+    tcase_add_loop_test(tc, test_rfc_jwk_set, 0,
+                        (int)(sizeof(jwk_ids) / sizeof(jwk_ids[0])));
     tcase_add_loop_test(tc, test_wycheproof_file, 0,
                         (int)(sizeof(wp_files) / sizeof(wp_files[0])));
     tcase_add_test(tc, test_wycheproof_jws);
