@@ -30,6 +30,7 @@
 #include "ajwt_jwks.h"
 #include "ajwt_store.h"
 #include "ajwt_throttle.h"
+#include "ajwt_revoke.h"
 
 /** pconf cleanup: the fetched algorithms go with the configuration. */
 static apr_status_t ajwt_crypto_cleanup(void *data)
@@ -73,13 +74,16 @@ static void ajwt_register_hooks(apr_pool_t *p)
 
     ap_hook_pre_config(ajwt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(ajwt_throttle_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(ajwt_revoke_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(ajwt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ajwt_store_post_config, NULL, before_dbd,
                         APR_HOOK_MIDDLE);
     ap_hook_post_config(ajwt_config_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ajwt_throttle_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(ajwt_revoke_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ajwt_endpoint_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ajwt_throttle_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(ajwt_revoke_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ajwt_store_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ajwt_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_access_ex(ajwt_authn_preflight, NULL, NULL, APR_HOOK_FIRST,

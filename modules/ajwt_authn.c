@@ -26,6 +26,7 @@
 
 #include "ajwt_private.h"
 #include "ajwt_config.h"
+#include "ajwt_revoke.h"
 #include "ajwt_jws.h"
 #include "ajwt_claims.h"
 #include "ajwt_authn.h"
@@ -97,6 +98,25 @@ static int bearer_token(const char **ptoken, apr_pool_t *p, const char *hdr)
     return 1;
 }
 
+const char *ajwt_authn_presented_token(request_rec *r,
+                                      const char *cookie_name)
+{
+    const char *hdr = apr_table_get(r->headers_in, "Authorization");
+    const char *tok = NULL;
+
+    if (hdr) {
+        return bearer_token(&tok, r->pool, hdr) == 1 ? tok : NULL;
+    }
+    if (cookie_name
+        && ajwt_cookie_find(&tok, r->pool, apr_table_get(r->headers_in,
+                                                         "Cookie"),
+                            cookie_name) == 1
+        && tok && *tok) {
+        return tok;
+    }
+    return NULL;
+}
+
 /** The fixed error_description of each refusal (RFC 6750 §3). */
 static const char *describe(ajwt_code_e code)
 {
@@ -121,6 +141,8 @@ static const char *describe(ajwt_code_e code)
         return "wrong audience";
     case AJWT_E_CLAIM:
         return "missing or invalid user claim";
+    case AJWT_E_REVOKED:
+        return "token revoked";
     default:
         return "malformed token";
     }
@@ -326,6 +348,42 @@ static void remember(request_rec *r, const ajwt_dir_conf_t *dc,
     }
 }
 
+/** The claims rules of dc, at this moment. */
+static void claims_policy(ajwt_claims_policy_t *policy,
+                          const ajwt_dir_conf_t *dc)
+{
+    policy->now = (double)apr_time_now() / APR_USEC_PER_SEC;
+    policy->leeway = ajwt_conf_leeway(dc);
+    policy->iss = dc->iss;
+    policy->aud = dc->aud;
+    policy->user_claim = ajwt_conf_user_claim(dc);
+}
+
+apr_status_t ajwt_authn_token_claims(json_object **ppayload, request_rec *r,
+                                     const ajwt_dir_conf_t *dc,
+                                     const char *token, ajwt_err_t *err)
+{
+    ajwt_alg_e alg = ajwt_conf_alg(dc);
+    ajwt_claims_policy_t policy;
+    ajwt_jws_t *jws;
+    const char *user;
+
+    *ppayload = NULL;
+    if (alg == AJWT_ALG_UNKNOWN || !dc->keys || dc->keys->nelts == 0) {
+        return ajwt_err_set(err, AJWT_E_KEY, "no verification key here");
+    }
+    claims_policy(&policy, dc);
+    if (ajwt_jws_parse(&jws, r->pool, token, ajwt_conf_max_token_size(dc),
+                       err) != APR_SUCCESS
+        || ajwt_jws_verify(jws, r->pool, alg, dc->keys, err) != APR_SUCCESS
+        || ajwt_claims_check(&user, jws->payload, &policy, err)
+               != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    *ppayload = jws->payload;
+    return APR_SUCCESS;
+}
+
 /**
  * Verify st->token under dc and record the outcome in st.
  * @return OK (st->outcome 1, st->user set), HTTP_UNAUTHORIZED (refused,
@@ -338,6 +396,7 @@ static int verify(request_rec *r, const ajwt_dir_conf_t *dc,
     ajwt_claims_policy_t policy;
     ajwt_jws_t *jws = NULL;
     const unsigned char *digest = NULL;
+    int revoked;
 
     if (alg == AJWT_ALG_UNKNOWN || !dc->keys || dc->keys->nelts == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(01001)
@@ -345,11 +404,7 @@ static int verify(request_rec *r, const ajwt_dir_conf_t *dc,
                       "for %s", r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    policy.now = (double)apr_time_now() / APR_USEC_PER_SEC;
-    policy.leeway = ajwt_conf_leeway(dc);
-    policy.iss = dc->iss;
-    policy.aud = dc->aud;
-    policy.user_claim = ajwt_conf_user_claim(dc);
+    claims_policy(&policy, dc);
     if (ajwt_jws_parse(&jws, r->pool, st->token, ajwt_conf_max_token_size(dc),
                        &st->err) == APR_SUCCESS
         && verify_signature(&digest, r, dc, jws, st->token, alg, &st->err)
@@ -357,10 +412,20 @@ static int verify(request_rec *r, const ajwt_dir_conf_t *dc,
         && ajwt_claims_check(&st->user, jws->payload, &policy, &st->err)
                == APR_SUCCESS) {
         remember(r, dc, digest, alg, jws->payload);
-        st->outcome = 1;
-        st->payload = jws->payload;
-        st->policy = dc;
-        return OK;
+        revoked = ajwt_revoke_enabled()
+                      ? ajwt_revoke_check(r, dc, jws->payload, st->user,
+                                          &st->err)
+                      : OK;
+        if (revoked == HTTP_SERVICE_UNAVAILABLE) {
+            st->outcome = -1; /* AuthJWTRevocationCacheFailure closed */
+            return revoked;
+        }
+        if (revoked == OK) {
+            st->outcome = 1;
+            st->payload = jws->payload;
+            st->policy = dc;
+            return OK;
+        }
     }
     st->outcome = -1;
     if (st->err.code == AJWT_E_INTERNAL || st->err.code == AJWT_E_KEY) {

@@ -18,6 +18,7 @@
 #include "apr_tables.h"
 
 #include "ajwt_err.h"
+#include "ajwt_config.h"
 
 /** What authentication found for a request; lives in r->pool of the
  * request that verified the token and is found again by its internal
@@ -38,6 +39,24 @@ typedef struct {
  * 401 (with a challenge noted) for no or a refused token; 500 for a server
  * misconfiguration (no AuthName, no algorithm, no key). */
 int ajwt_authn_check(request_rec *r);
+
+/**
+ * The access token r presents: its Authorization: Bearer header, else
+ * (cookie_name not NULL) that cookie when sent exactly once; NULL for none
+ * or a malformed header.
+ */
+const char *ajwt_authn_presented_token(request_rec *r,
+                                       const char *cookie_name);
+
+/**
+ * Verify an access token under dc as a protected location would
+ * (signature, claims; not the revocation cache): for the logout handler,
+ * which revokes the access token presented with it.
+ * @return APR_SUCCESS with *ppayload; APR_EINVAL with err set.
+ */
+apr_status_t ajwt_authn_token_claims(json_object **ppayload, request_rec *r,
+                                     const ajwt_dir_conf_t *dc,
+                                     const char *token, ajwt_err_t *err);
 
 /** note_auth_failure hook: sets WWW-Authenticate: Bearer ... for AuthType
  * JWT (no error code without a token, invalid_token with a description for a

@@ -30,6 +30,7 @@
 #include "ajwt_jwk.h"
 #include "ajwt_store.h"
 #include "ajwt_throttle.h"
+#include "ajwt_revoke.h"
 
 #define AJWT_KEYFILE_MAX (1024 * 1024)
 #define AJWT_MIN_SECRET 32
@@ -45,6 +46,7 @@ void *ajwt_config_create_server(apr_pool_t *p, server_rec *s)
     ajwt_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
     sc->refresh_table = NULL;
     sc->throttle_cache = NULL;
+    sc->revocation_cache = NULL;
     return sc;
 }
 
@@ -54,6 +56,7 @@ void *ajwt_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     ajwt_server_conf_t *n = apr_pcalloc(p, sizeof(*n));
     AJWT_MERGE_PTR(refresh_table);
     AJWT_MERGE_PTR(throttle_cache);
+    AJWT_MERGE_PTR(revocation_cache);
     return n;
 }
 
@@ -80,6 +83,7 @@ void *ajwt_config_create_dir(apr_pool_t *p, char *dir)
     dc->refresh_location = NULL;
     dc->allow_preflight = AJWT_UNSET;
     dc->verify_cache = AJWT_UNSET;
+    dc->revocation_failure = AJWT_UNSET;
     dc->delivery = AJWT_UNSET;
     dc->refresh_cookie_name = NULL;
     dc->cookie_secure = AJWT_UNSET;
@@ -121,6 +125,7 @@ void *ajwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     AJWT_MERGE_PTR(refresh_location);
     AJWT_MERGE_INT(allow_preflight);
     AJWT_MERGE_INT(verify_cache);
+    AJWT_MERGE_INT(revocation_failure);
     AJWT_MERGE_INT(delivery);
     AJWT_MERGE_PTR(refresh_cookie_name);
     AJWT_MERGE_INT(cookie_secure);
@@ -180,6 +185,7 @@ AJWT_GET(int, throttle, throttle, 1)
 AJWT_GET(apr_int64_t, store_wait, store_wait, 5)
 AJWT_GET(int, allow_preflight, allow_preflight, 0)
 AJWT_GET(int, verify_cache, verify_cache, 0)
+AJWT_GET(int, revocation_failure, revocation_failure, 0)
 AJWT_GET(ajwt_delivery_e, delivery, delivery, AJWT_DELIVERY_JSON)
 AJWT_GET(int, cookie_secure, cookie_secure, 1)
 AJWT_GET_STR(user_claim, user_claim, AJWT_DEFAULT_USER_CLAIM)
@@ -708,6 +714,25 @@ static const char *set_delivery(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+/** AuthJWTRevocationCacheFailure open|closed. */
+static const char *set_revocation_failure(cmd_parms *cmd, void *cfg,
+                                          const char *arg)
+{
+    ajwt_dir_conf_t *dc = cfg;
+
+    if (!strcasecmp(arg, "open")) {
+        dc->revocation_failure = 0;
+    }
+    else if (!strcasecmp(arg, "closed")) {
+        dc->revocation_failure = 1;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not open or closed",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
 static const char *set_claims_query(cmd_parms *cmd, void *cfg, const char *arg)
 {
     ajwt_dir_conf_t *dc = cfg;
@@ -801,6 +826,14 @@ const command_rec ajwt_config_cmds[] = {
     AP_INIT_FLAG("AuthJWTVerifyCache", ap_set_flag_slot,
                  DIR_OFFSET(verify_cache), AJWT_AUTH,
                  "remember verified signatures per process (default Off)"),
+    AP_INIT_TAKE1("AuthJWTRevocationCacheFailure", set_revocation_failure,
+                  NULL, AJWT_AUTH,
+                  "open (default) or closed: what a protected location does "
+                  "when the revocation cache cannot be reached"),
+    AP_INIT_TAKE1("AuthJWTRevocationCache", ajwt_revoke_set_cache, NULL,
+                  RSRC_CONF,
+                  "mod_socache provider[:args] shared by the servers for "
+                  "revoked access tokens (main server config)"),
     AP_INIT_TAKE1("AuthJWTDeliveryType", set_delivery, NULL, AJWT_PRIV,
                   "Json (default) or Cookie: how the endpoints hand out tokens"),
     AP_INIT_TAKE1("AuthJWTRefreshCookieName", set_cookie_name,

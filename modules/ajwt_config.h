@@ -61,6 +61,7 @@ typedef struct ajwt_provider_t {
 typedef struct {
     const char *refresh_table;      /* AuthJWTRefreshTable */
     const char *throttle_cache;     /* AuthJWTThrottleCache */
+    const char *revocation_cache;   /* AuthJWTRevocationCache */
 } ajwt_server_conf_t;
 
 typedef struct {
@@ -85,6 +86,8 @@ typedef struct {
     const char *refresh_location;   /* AuthJWTRefreshLocation */
     int allow_preflight;            /* AuthJWTAllowPreflight */
     int verify_cache;               /* AuthJWTVerifyCache */
+    int revocation_failure;         /* AuthJWTRevocationCacheFailure:
+                                       0 open, 1 closed */
 
     /* browser mode of the endpoints */
     int delivery;                   /* ajwt_delivery_e; AuthJWTDeliveryType */
@@ -136,6 +139,8 @@ int ajwt_conf_throttle(const ajwt_dir_conf_t *dc);
 apr_int64_t ajwt_conf_store_wait(const ajwt_dir_conf_t *dc);
 int ajwt_conf_allow_preflight(const ajwt_dir_conf_t *dc);
 int ajwt_conf_verify_cache(const ajwt_dir_conf_t *dc);
+/** 1 when AuthJWTRevocationCacheFailure is closed (default open: 0). */
+int ajwt_conf_revocation_failure(const ajwt_dir_conf_t *dc);
 ajwt_delivery_e ajwt_conf_delivery(const ajwt_dir_conf_t *dc);
 int ajwt_conf_cookie_secure(const ajwt_dir_conf_t *dc);
 const char *ajwt_conf_cookie_path(const ajwt_dir_conf_t *dc);

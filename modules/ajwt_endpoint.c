@@ -50,6 +50,8 @@
 #include "ajwt_audit.h"
 #include "ajwt_url.h"
 #include "ajwt_endpoint.h"
+#include "ajwt_revoke.h"
+#include "ajwt_authn.h"
 
 /* A bcrypt hash of a throw-away password, checked for unknown users: of
  * htpasswd's default cost, or (post_config) of the highest cost found in
@@ -849,12 +851,49 @@ static int endpoint_refresh(request_rec *r, endpoint_req_t *q)
  * cookie mode both cookies are cleared whatever happens next, a missing
  * token is nothing to revoke, and the answer is 303 to return_to.
  */
+/**
+ * With AuthJWTRevocationCache: revoke the access token presented with a
+ * logout (Bearer header, or the access cookie in cookie mode) until its exp.
+ * Only a token this location would accept counts: anything else is nothing
+ * to revoke (and no way to fill the cache with made-up entries).
+ */
+static void endpoint_revoke_access(request_rec *r, const endpoint_req_t *q)
+{
+    const char *token, *jti;
+    json_object *payload, *v;
+    ajwt_err_t err;
+
+    if (!ajwt_revoke_enabled()) {
+        return;
+    }
+    token = ajwt_authn_presented_token(
+        r, q->flow == FLOW_JSON ? NULL : ajwt_conf_access_cookie(q->dc));
+    if (!token) {
+        return;
+    }
+    if (ajwt_authn_token_claims(&payload, r, q->dc, token, &err)
+        != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(02032)
+                      "logout: the access token presented is not revoked: "
+                      "%s", err.text);
+        return;
+    }
+    jti = json_object_object_get_ex(payload, "jti", &v)
+                  && json_object_is_type(v, json_type_string)
+              ? json_object_get_string(v)
+              : NULL;
+    if (jti && json_object_object_get_ex(payload, "exp", &v)) {
+        ajwt_revoke_token(r, jti, (apr_int64_t)json_object_get_double(v));
+    }
+}
+
 static int endpoint_logout(request_rec *r, endpoint_req_t *q)
 {
     ajwt_store_policy_t pol;
     const char *presented, *user;
     int all;
 
+    endpoint_revoke_access(r, q);
     if (q->flow != FLOW_JSON) {
         endpoint_clear_cookies(r, q->dc);
     }

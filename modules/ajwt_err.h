@@ -31,6 +31,7 @@ typedef enum {
     AJWT_E_ISSUER,        /* iss missing or different */
     AJWT_E_AUDIENCE,      /* aud missing or not containing ours */
     AJWT_E_CLAIM,         /* a required claim missing or of the wrong type */
+    AJWT_E_REVOKED,       /* revoked: its jti or its user (revocation cache) */
     AJWT_E_KEY,           /* key material unusable (bad PEM, wrong type/size) */
     AJWT_E_INTERNAL       /* OpenSSL / json-c / allocation failure: a 500 */
 } ajwt_code_e;

@@ -24,6 +24,7 @@
 #include "ajwt_jws.h"
 #include "ajwt_token.h"
 #include "ajwt_issue.h"
+#include "ajwt_revoke.h"
 
 /** Random bytes in a jti. */
 #define AJWT_JTI_BYTES 16
@@ -45,6 +46,7 @@ int ajwt_issue_access(const char **ptoken, request_rec *r,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     ajwt_err_clear(&err);
+    ajwt_revoke_issue_wait(r, user, &now);
     if (ajwt_token_random(&jti, r->pool, AJWT_JTI_BYTES, &err)
         != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02301)

@@ -45,6 +45,7 @@
 #include "ajwt_claims.h"
 #include "ajwt_token.h"
 #include "ajwt_store.h"
+#include "ajwt_revoke.h"
 #include "ajwt_audit.h"
 
 /* Statement labels (fixed) and their SQL; "@T" stands for the table. */
@@ -1152,6 +1153,9 @@ ajwt_store_e ajwt_store_revoke_user(request_rec *r, const char *username,
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02012)
                   "refresh tokens of user '%s' revoked (%d rows)", username,
                   nrows);
+    /* and, with a revocation cache, the access tokens issued so far (a
+     * cache failure is logged there: the database part stands) */
+    ajwt_revoke_user(r, username);
     return AJWT_STORE_OK;
 }
 

@@ -7,7 +7,8 @@ PKGS="apache2 apache2-dev apache2-utils libaprutil1-dbd-mysql mariadb-server
 mariadb-client libssl-dev libjson-c-dev check pkg-config gcc make
 python3-pytest python3-requests python3-jwt python3-cryptography
 libapache2-mod-php curl python3-jwcrypto nodejs node-jose clang
-libclang-rt-14-dev valgrind chromium chromium-driver python3-selenium"
+libclang-rt-14-dev valgrind chromium chromium-driver python3-selenium
+memcached redis-server"
 # `deps.sh bench`: also what `make bench` drives and draws with
 [ "${1:-}" = bench ] && PKGS="$PKGS wrk gnuplot-nox"
 missing=""

@@ -1,0 +1,161 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * ajwt_socache.c: a mod_socache instance and its life cycle (see
+ * ajwt_socache.h).
+ * Glue layer: APR, httpd.
+ */
+#include <string.h>
+
+#include "apr_strings.h"
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "ap_provider.h"
+#include "util_mutex.h"
+
+#include "ajwt_private.h"
+#include "ajwt_socache.h"
+
+/** The provider name of a spec, in p. */
+static const char *spec_name(apr_pool_t *p, const char *spec,
+                             const char **pargs)
+{
+    const char *colon = strchr(spec, ':');
+
+    *pargs = colon ? colon + 1 : NULL;
+    return colon ? apr_pstrmemdup(p, spec, (apr_size_t)(colon - spec)) : spec;
+}
+
+const char *ajwt_socache_check_spec(cmd_parms *cmd, const char *spec)
+{
+    const char *args;
+    const char *name = spec_name(cmd->temp_pool, spec, &args);
+
+    if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                            AP_SOCACHE_PROVIDER_VERSION)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: unknown socache provider '%s' (LoadModule "
+                            "socache_%s_module ...)", cmd->cmd->name, name,
+                            name);
+    }
+    return NULL;
+}
+
+static apr_status_t socache_cleanup(void *data)
+{
+    ajwt_socache_t *c = data;
+
+    if (c->provider && c->instance) {
+        c->provider->destroy(c->instance, NULL);
+    }
+    c->provider = NULL;
+    c->instance = NULL;
+    c->mutex = NULL;
+    return APR_SUCCESS;
+}
+
+int ajwt_socache_create(ajwt_socache_t *c, const char *spec, const char *ns,
+                        const struct ap_socache_hints *hints, server_rec *s,
+                        apr_pool_t *pconf, apr_pool_t *ptemp)
+{
+    const char *args, *err;
+    const char *name = spec_name(ptemp, spec, &args);
+    apr_status_t rv;
+
+    c->spec = apr_pstrdup(pconf, spec);
+    c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                     AP_SOCACHE_PROVIDER_VERSION);
+    if (!c->provider) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
+                     AJWT_LOGNO(03001) "%s '%s': socache provider not loaded",
+                     c->what, spec);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, c, socache_cleanup,
+                              apr_pool_cleanup_null);
+    err = c->provider->create(&c->instance, args, ptemp, pconf);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
+                     AJWT_LOGNO(03002) "%s '%s': %s", c->what, spec, err);
+        c->instance = NULL;
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&c->mutex, NULL, c->mutex_type, NULL, s,
+                                    pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
+                         AJWT_LOGNO(03003) "%s: cannot create the mutex %s",
+                         c->what, c->mutex_type);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    rv = c->provider->init(c->instance, ns, hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
+                     AJWT_LOGNO(03004) "%s: cannot initialise '%s'", c->what,
+                     spec);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+void ajwt_socache_child_init(ajwt_socache_t *c, apr_pool_t *p, server_rec *s)
+{
+    if (c->mutex) {
+        apr_status_t rv = apr_global_mutex_child_init(
+            &c->mutex, apr_global_mutex_lockfile(c->mutex), p);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, AJWT_LOGNO(03005)
+                         "%s: cannot attach the mutex in the child", c->what);
+        }
+    }
+}
+
+apr_status_t ajwt_socache_get(ajwt_socache_t *c, request_rec *r,
+                              const char *key, unsigned char *buf,
+                              unsigned int *plen)
+{
+    apr_status_t rv;
+
+    if (!c->instance) {
+        return APR_NOTFOUND;
+    }
+    if (c->mutex) {
+        apr_global_mutex_lock(c->mutex);
+    }
+    rv = c->provider->retrieve(c->instance, r->server,
+                               (const unsigned char *)key,
+                               (unsigned int)strlen(key), buf, plen, r->pool);
+    if (c->mutex) {
+        apr_global_mutex_unlock(c->mutex);
+    }
+    return rv;
+}
+
+apr_status_t ajwt_socache_put(ajwt_socache_t *c, request_rec *r,
+                              const char *key, apr_time_t expiry,
+                              const unsigned char *val, unsigned int len)
+{
+    apr_status_t rv;
+
+    if (!c->instance) {
+        return APR_EGENERAL;
+    }
+    if (c->mutex) {
+        apr_global_mutex_lock(c->mutex);
+    }
+    rv = c->provider->store(c->instance, r->server,
+                            (const unsigned char *)key,
+                            (unsigned int)strlen(key), expiry,
+                            (unsigned char *)val, len, r->pool);
+    if (c->mutex) {
+        apr_global_mutex_unlock(c->mutex);
+    }
+    return rv;
+}
