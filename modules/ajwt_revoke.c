@@ -179,6 +179,8 @@ static int rv_lookup(request_rec *r, const char *key, char *buf,
     if (rv == APR_NOTFOUND) {
         return 0;
     }
+    /* the next "not found" of this process must be proven by a probe */
+    apr_atomic_set32(&rv_ok_until, 0);
     rv_log_unreachable(r, rv, "lookup");
     return -1;
 }

@@ -324,6 +324,50 @@ def sql_quote(s):
 # --------------------------------------------------------------------------
 # keys, htpasswd, docroot: the session's fixtures on disk
 
+class Memcached:
+    """A private memcached on a free loopback port (the shared socache of
+    the cluster tests)."""
+
+    def __init__(self):
+        self.binary = which("memcached", "install memcached")
+        self.port = None
+        self.proc = None
+
+    def start(self, timeout=10):
+        self.port = self.port or free_port()
+        cmd = [self.binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0",
+               "-m", "16", "-t", "2"]
+        if IS_ROOT:
+            cmd += ["-u", "nobody"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        on_exit(self.stop)
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise HarnessError(f"memcached exited ({self.proc.returncode})")
+            if port_answers(self.port):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise HarnessError(f"memcached did not listen on {self.port}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    @property
+    def spec(self):
+        return f"127.0.0.1:{self.port}"
+
+
 class Keys:
     """RSA 2048, EC P-256, Ed25519 key pairs and HMAC secrets, made once."""
 
@@ -595,8 +639,9 @@ class Httpd:
 
     def __init__(self, name, sockdir, db_socket, site, keys, mpm="event",
                  with_module=True, loglevel=None,
-                 port=None, base=None):
+                 port=None, base=None, modules_exclude=()):
         self.name = name
+        self.modules_exclude = set(modules_exclude)
         self.sockdir = sockdir
         self.db_socket = db_socket
         self.site = site
@@ -652,7 +697,8 @@ class Httpd:
         }
 
     def load_modules(self):
-        mods = [f"mpm_{self.mpm}"] + BASE_MODULES
+        mods = [f"mpm_{self.mpm}"] + [m for m in BASE_MODULES
+                                       if m not in self.modules_exclude]
         mods.append("cgid" if self.mpm != "prefork" else "cgi")
         builtin = self.builtin_modules()
         lines = [f'LoadModule {m}_module "{self.libexec}/mod_{m}.so"'
