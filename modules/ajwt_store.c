@@ -1087,6 +1087,17 @@ static ajwt_store_e store_rotate_once(ajwt_store_grant_t *out, int *pretry,
         return AJWT_STORE_UNAVAILABLE;
     }
     st = store_rotate_txn(out, &rv, r, digest, pol);
+    if (!rv) {
+        /* COMMIT as a statement: apr_dbd_transaction_end only says that
+         * mysql_commit failed, not why, and a Galera certification
+         * conflict (1213 at commit: rows replicate, locks do not) must be
+         * told from a real failure to be retried */
+        int n;
+        rv = apr_dbd_query(dbd->driver, dbd->handle, &n, "COMMIT");
+        if (rv) {
+            store_log_failure(r, dbd, "commit", rv);
+        }
+    }
     if (rv) {
         apr_dbd_transaction_mode_set(dbd->driver, txn,
                                      APR_DBD_TRANSACTION_ROLLBACK);

@@ -103,10 +103,10 @@ class Server(harness.Httpd):
 def server_factory(sockdir, mariadb, site, keys):
     made = []
 
-    def make(name, mpm="event", with_module=True, **kw):
+    def make(name, mpm="event", with_module=True, db_socket=None, **kw):
         try:
-            s = Server(name, sockdir, mariadb.socket, site, keys, mpm=mpm,
-                       with_module=with_module, **kw)
+            s = Server(name, sockdir, db_socket or mariadb.socket, site, keys,
+                       mpm=mpm, with_module=with_module, **kw)
         except HarnessError as e:
             err = str(e)
         else:

@@ -317,6 +317,87 @@ class MariaDB:
         return p.stdout
 
 
+class GaleraNode(MariaDB):
+    """One node of a MariaDB Galera cluster on loopback (Debian's galera-4,
+    rsync state transfer). Node 1 bootstraps the cluster; the others join it
+    and receive its data."""
+
+    PROVIDER = "/usr/lib/galera/libgalera_smm.so"
+
+    def __init__(self, sockdir, index, first=None):
+        super().__init__(sockdir, base=GEN / f"galera-{index}")
+        self.index = index
+        self.first = first
+        self.socket = sockdir.path / f"galera{index}.sock"
+        self.ports = {k: free_port() for k in ("sql", "gcomm", "ist", "sst")}
+        if not os.path.exists(self.PROVIDER):
+            raise HarnessError("galera-4 is not installed (tests/tools/deps.sh)")
+        which("rsync", "install rsync")
+
+    def install(self):
+        if self.first is None:
+            return super().install()
+        # a joiner starts empty: the state transfer fills it (rsync's daemon
+        # runs as nobody when started by root)
+        _rm(self.base)
+        self.datadir.mkdir(parents=True)
+        if IS_ROOT:
+            shutil.chown(self.datadir, "nobody", "nogroup")
+
+    def start(self, timeout=60, durable=False, buffer_pool="32M"):
+        if self.socket.exists():
+            self.socket.unlink()
+        p = self.ports
+        gcomm = ("gcomm://" if self.first is None
+                 else f"gcomm://127.0.0.1:{self.first.ports['gcomm']}")
+        cmd = [self.mariadbd, "--no-defaults", f"--datadir={self.datadir}",
+               f"--socket={self.socket}", f"--port={p['sql']}",
+               "--bind-address=127.0.0.1",
+               f"--pid-file={self.pidfile}", f"--log-error={self.errlog}",
+               f"--innodb-buffer-pool-size={buffer_pool}",
+               "--max-connections=300", "--skip-log-bin",
+               "--innodb-flush-log-at-trx-commit=0", "--binlog-format=ROW",
+               "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
+               "--wsrep-on=ON", f"--wsrep-provider={self.PROVIDER}",
+               "--wsrep-cluster-name=ajwt-test",
+               f"--wsrep-cluster-address={gcomm}",
+               f"--wsrep-node-address=127.0.0.1:{p['gcomm']}",
+               f"--wsrep-node-name=node{self.index}",
+               "--wsrep-provider-options="
+               f"gmcast.listen_addr=tcp://127.0.0.1:{p['gcomm']};"
+               f"ist.recv_addr=127.0.0.1:{p['ist']};gcache.size=32M",
+               "--wsrep-sst-method=rsync",
+               f"--wsrep-sst-receive-address=127.0.0.1:{p['sst']}"]
+        if self.first is None:
+            cmd.append("--wsrep-new-cluster")
+        if IS_ROOT:
+            cmd.append("--user=root")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        on_exit(self.stop)
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise HarnessError(f"galera node {self.index} exited "
+                                   f"({self.proc.returncode}):\n{self._errtail()}")
+            if self.socket.exists():
+                q = run([self.client, "--no-defaults", "-S", str(self.socket),
+                         "-uroot", "-N", "-e",
+                         "SHOW STATUS LIKE 'wsrep_local_state_comment'"],
+                        check=False)
+                if q.returncode == 0 and "Synced" in q.stdout:
+                    return self
+            time.sleep(0.2)
+        self.stop()
+        raise HarnessError(f"galera node {self.index} not synced within "
+                           f"{timeout}s:\n{self._errtail()}")
+
+    def cluster_size(self):
+        return int(self.sql("SHOW STATUS LIKE 'wsrep_cluster_size'",
+                            db=None)[0][1])
+
+
 def sql_quote(s):
     return "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
