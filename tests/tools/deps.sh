@@ -8,7 +8,7 @@ mariadb-client libssl-dev libjson-c-dev check pkg-config gcc make
 python3-pytest python3-requests python3-jwt python3-cryptography
 libapache2-mod-php curl python3-jwcrypto nodejs node-jose clang
 libclang-rt-14-dev valgrind chromium chromium-driver python3-selenium
-memcached redis-server"
+memcached redis-server galera-4 rsync"
 # `deps.sh bench`: also what `make bench` drives and draws with
 [ "${1:-}" = bench ] && PKGS="$PKGS wrk gnuplot-nox"
 missing=""
