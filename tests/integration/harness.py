@@ -449,6 +449,33 @@ class Memcached:
         return f"127.0.0.1:{self.port}"
 
 
+class Redis(Memcached):
+    """A private redis-server on a free loopback port, without persistence."""
+
+    def __init__(self):
+        super().__init__()
+        self.binary = which("redis-server", "install redis-server")
+
+    def start(self, timeout=10):
+        self.port = self.port or free_port()
+        cmd = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port),
+               "--save", "", "--appendonly", "no", "--daemonize", "no",
+               "--dir", tempfile.gettempdir(), "--loglevel", "warning"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        on_exit(self.stop)
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise HarnessError(f"redis-server exited ({self.proc.returncode})")
+            if port_answers(self.port):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise HarnessError(f"redis-server did not listen on {self.port}")
+
+
 class Keys:
     """RSA 2048, EC P-256, Ed25519 key pairs and HMAC secrets, made once."""
 

@@ -253,3 +253,40 @@ class TestCluster:
 def harness_free():
     """Failed attempts per user name and address before the backoff."""
     return 10
+
+
+REDIS = """
+LoadModule socache_redis_module "@LIBEXEC@/mod_socache_redis.so"
+AuthJWTRevocationCache redis:@RD@
+"""
+
+
+class TestClusterRedis:
+    """The same revocation through Redis (mod_socache_redis): a logout on
+    one node refuses the access token on the other within a second."""
+
+    def test_ajwt_300_20_redis_revocation(self, server_factory, forge):
+        rd = harness.Redis().start()
+        conf = REDIS + harness.snippet("server-keys.conf", "endpoints.conf")
+        nodes = [server_factory(f"300-redis-{x}") for x in "ab"]
+        try:
+            for n in nodes:
+                n.start(harness.subst(conf, {"RD": rd.spec}))
+            a, b = nodes
+            body = assert_tokens(login(a, "alice", "alice-pw"), forge, "alice")[0]
+            assert user_of(b, body["access_token"]) == "alice"
+            r = a.post("/auth/logout", data={"refresh_token": body["refresh_token"]},
+                       headers={"Authorization": f"Bearer {body['access_token']}"})
+            assert r.status_code == 200
+            t0 = time.monotonic()
+            while b.get("/app/env.cgi", token=body["access_token"]).status_code != 401:
+                assert time.monotonic() - t0 < 1.0
+                time.sleep(0.05)
+            for n in nodes:
+                bad = n.check_log(extra=[r"AJWT01003"])
+                assert not bad, bad
+        finally:
+            for n in nodes:
+                n.stop()
+            rd.stop()
+
