@@ -48,7 +48,21 @@ unit-asan: tests/unit/run-asan
 check-tools:
 	./tests/tools/check-all.sh
 
-check: check-tools unit
+# No malloc on the per-request token path (tests/tools/hotpath_malloc.c).
+HOTPATH_SRC = modules/ajwt_b64url.c modules/ajwt_json.c modules/ajwt_json_tree.c \
+       modules/ajwt_key.c modules/ajwt_jws.c modules/ajwt_claims.c
+tests/gen/hotpath: tests/tools/hotpath_malloc.c $(HOTPATH_SRC) $(wildcard modules/*.h)
+	@mkdir -p tests/gen
+	$(CC) -std=gnu99 -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Imodules \
+	    $(shell apr-1-config --cppflags --includes) \
+	    $(shell pkg-config --cflags openssl) -o $@ tests/tools/hotpath_malloc.c \
+	    $(HOTPATH_SRC) $(shell apr-1-config --link-ld) \
+	    $(shell pkg-config --libs openssl)
+
+check-hotpath: tests/gen/hotpath
+	./tests/gen/hotpath
+
+check: check-tools unit check-hotpath
 
 # pytest against a real httpd and a real MariaDB started by the harness.
 integration: all
@@ -145,7 +159,7 @@ help:
 	@echo "make demo       run a private Apache + MariaDB demo on 127.0.0.1:8080"
 	@echo "make install    install the module with apxs -i"
 	@echo "make bench      the benchmark suite (QUICK=1: under 3 minutes); bench-micro"
-	@echo "make unit | unit-asan | integration | valgrind | fuzz | fuzz-smoke | check | clean"
+	@echo "make unit | unit-asan | integration | valgrind | fuzz | fuzz-smoke | check | check-hotpath | clean"
 
-.PHONY: bench bench-micro valgrind all deps unit unit-asan check check-tools integration test demo install \
+.PHONY: bench bench-micro valgrind all deps unit unit-asan check check-tools check-hotpath integration test demo install \
         format-check clean help
