@@ -33,10 +33,10 @@ EXTRA=""
 for f in ${EXTRA_CFLAGS:-}; do EXTRA="$EXTRA -Wc,$f"; done
 for f in ${EXTRA_LDFLAGS:-}; do EXTRA="$EXTRA -Wl,$f"; done
 CFLAGS=""
-for f in $(pkg-config --cflags json-c openssl); do CFLAGS="$CFLAGS -Wc,$f"; done
+for f in $(pkg-config --cflags openssl); do CFLAGS="$CFLAGS -Wc,$f"; done
 "$APXS" -c -o mod_auth_jwt.la -I modules $WARN $CFLAGS $EXTRA \
     mod_auth_jwt.c modules/*.c \
-    $(pkg-config --libs json-c openssl)
+    $(pkg-config --libs openssl)
 if [ "$install" = 1 ]; then
     "$APXS" -i $activate -n auth_jwt mod_auth_jwt.la
 fi

@@ -106,25 +106,28 @@ static const char *sign(ajwt_alg_e alg, const ajwt_key_t *key)
 {
     ajwt_err_t err;
     const char *out;
-    json_object *payload = json_object_new_object();
+    ajwt_json_t *payload = ajwt_json_new_object(top);
     apr_int64_t now = apr_time_sec(apr_time_now());
+    static const char *const strings[][2] = {
+        {"iss", "https://issuer.example.test"}, {"aud", "example-app"},
+        {"sub", "alice"}};
+    size_t i;
 
-    json_object_object_add(payload, "iss",
-                           json_object_new_string("https://issuer.example.test"));
-    json_object_object_add(payload, "aud", json_object_new_string("example-app"));
-    json_object_object_add(payload, "sub", json_object_new_string("alice"));
-    json_object_object_add(payload, "iat", json_object_new_int64(now));
-    json_object_object_add(payload, "nbf", json_object_new_int64(now));
-    json_object_object_add(payload, "exp", json_object_new_int64(now + 3600));
-    json_object_object_add(payload, "jti",
-                           json_object_new_string("d0e8c3a1-5b9f-4c1e-9a7d"));
-    json_object_object_add(payload, "role", json_object_new_string("admin"));
-    json_object_object_add(payload, "email",
-                           json_object_new_string("alice@example.test"));
+    for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        ajwt_json_set(payload, top, strings[i][0],
+                      ajwt_json_new_string(top, strings[i][1]));
+    }
+    ajwt_json_set(payload, top, "iat", ajwt_json_new_int64(top, now));
+    ajwt_json_set(payload, top, "nbf", ajwt_json_new_int64(top, now));
+    ajwt_json_set(payload, top, "exp", ajwt_json_new_int64(top, now + 3600));
+    ajwt_json_set(payload, top, "jti",
+                  ajwt_json_new_string(top, "d0e8c3a1-5b9f-4c1e-9a7d"));
+    ajwt_json_set(payload, top, "role", ajwt_json_new_string(top, "admin"));
+    ajwt_json_set(payload, top, "email",
+                  ajwt_json_new_string(top, "alice@example.test"));
     if (ajwt_jws_sign(&out, top, alg, key, payload, &err) != APR_SUCCESS) {
         die("sign", &err);
     }
-    json_object_put(payload);
     return out;
 }
 

@@ -336,13 +336,14 @@ static apr_status_t verify_signature(const unsigned char **pdigest,
 /** Remember a token whose signature and claims passed, until its exp. */
 static void remember(request_rec *r, const ajwt_dir_conf_t *dc,
                      const unsigned char *digest, ajwt_alg_e alg,
-                     json_object *payload)
+                     const ajwt_json_t *payload)
 {
-    json_object *exp;
+    const ajwt_json_t *exp = ajwt_json_get(payload, "exp");
 
-    if (digest && json_object_object_get_ex(payload, "exp", &exp)) {
+    /* ajwt_claims_check has made sure exp is a number in range */
+    if (digest && ajwt_json_is(exp, AJWT_JSON_NUMBER)) {
         ajwt_vcache_insert(authn_vcache, digest, dc->keys, (int)alg,
-                           (apr_time_t)(json_object_get_double(exp)
+                           (apr_time_t)(ajwt_json_double(exp)
                                         * APR_USEC_PER_SEC),
                            r->request_time);
     }
@@ -359,7 +360,8 @@ static void claims_policy(ajwt_claims_policy_t *policy,
     policy->user_claim = ajwt_conf_user_claim(dc);
 }
 
-apr_status_t ajwt_authn_token_claims(json_object **ppayload, request_rec *r,
+apr_status_t ajwt_authn_token_claims(const ajwt_json_t **ppayload,
+                                     request_rec *r,
                                      const ajwt_dir_conf_t *dc,
                                      const char *token, ajwt_err_t *err)
 {
@@ -803,7 +805,7 @@ static authz_status claim_check(request_rec *r, const char *line,
     const apr_array_header_t *words = parsed;
     const char *name = APR_ARRAY_IDX(words, 0, const char *);
     ajwt_request_t *st;
-    json_object *claim;
+    const ajwt_json_t *claim;
     int i;
 
     if (!r->user) {

@@ -12,13 +12,12 @@
 #ifndef AJWT_AUTHN_H
 #define AJWT_AUTHN_H
 
-#include <json-c/json.h>
-
 #include "httpd.h"
 #include "apr_tables.h"
 
 #include "ajwt_err.h"
 #include "ajwt_config.h"
+#include "ajwt_json.h"
 
 /** What authentication found for a request; lives in r->pool of the
  * request that verified the token and is found again by its internal
@@ -27,7 +26,7 @@ typedef struct {
     const char *token;      /* the compact token as presented */
     int outcome;            /* 0: no token, 1: verified, -1: refused */
     ajwt_err_t err;         /* why it was refused */
-    json_object *payload;   /* verified claims (owned by the request pool) */
+    const ajwt_json_t *payload; /* verified claims (in the request pool) */
     const char *user;       /* the user claim */
     const void *policy;     /* the ajwt_dir_conf_t it was verified under */
     int from_cookie;        /* found in the AuthJWTCookieName cookie */
@@ -54,7 +53,8 @@ const char *ajwt_authn_presented_token(request_rec *r,
  * which revokes the access token presented with it.
  * @return APR_SUCCESS with *ppayload; APR_EINVAL with err set.
  */
-apr_status_t ajwt_authn_token_claims(json_object **ppayload, request_rec *r,
+apr_status_t ajwt_authn_token_claims(const ajwt_json_t **ppayload,
+                                     request_rec *r,
                                      const ajwt_dir_conf_t *dc,
                                      const char *token, ajwt_err_t *err);
 

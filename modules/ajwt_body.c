@@ -5,7 +5,7 @@
 
 /*
  * ajwt_body.c: reading and parsing endpoint bodies (see ajwt_body.h).
- * Glue layer: APR, httpd, json-c.
+ * Glue layer: APR, httpd.
  */
 
 #include "apr_buckets.h"
@@ -16,8 +16,6 @@
 #include "http_protocol.h"
 #include "http_log.h"
 #include "util_filter.h"
-
-#include <json-c/json.h>
 
 #include "ajwt_private.h"
 #include "ajwt_json.h"
@@ -252,8 +250,9 @@ static int body_parse_form(apr_hash_t *fields, const char **preason,
 static int body_parse_json(ajwt_body_t *body, const char **preason,
                            request_rec *r, const char *buf, apr_size_t len)
 {
-    json_object *obj;
+    const ajwt_json_t *obj;
     ajwt_err_t err;
+    apr_size_t i, n;
 
     ajwt_err_clear(&err);
     if (ajwt_json_parse_object(&obj, r->pool, buf, len, &err)
@@ -266,8 +265,10 @@ static int body_parse_json(ajwt_body_t *body, const char **preason,
     /* The scanner has refused duplicate member names (exact comparison),
      * \u0000 and invalid UTF-8; a string and a boolean of one name cannot
      * both exist, but body_add checks across the two maps anyway. */
-    json_object_object_foreach(obj, name, val) {
-        const char *key = apr_pstrdup(r->pool, name);
+    n = ajwt_json_count(obj);
+    for (i = 0; i < n; i++) {
+        const char *key;
+        const ajwt_json_t *val = ajwt_json_member(obj, i, &key, NULL);
         int rc;
 
         if (apr_hash_get(body->fields, key, APR_HASH_KEY_STRING)
@@ -275,14 +276,15 @@ static int body_parse_json(ajwt_body_t *body, const char **preason,
             *preason = "duplicated field";
             return HTTP_BAD_REQUEST;
         }
-        switch (json_object_get_type(val)) {
-        case json_type_string:
+        /* names and strings live in r->pool with the tree */
+        switch (ajwt_json_type(val)) {
+        case AJWT_JSON_STRING:
             rc = body_add(body->fields, preason, key,
-                          apr_pstrdup(r->pool, json_object_get_string(val)));
+                          ajwt_json_string(val, NULL));
             break;
-        case json_type_boolean:
+        case AJWT_JSON_BOOL:
             rc = body_add(body->flags, preason, key,
-                          json_object_get_boolean(val) ? "true" : "false");
+                          ajwt_json_bool(val) ? "true" : "false");
             break;
         default:
             *preason = "every field must be a string";

@@ -11,7 +11,7 @@
  * booleans are kept apart, for flags such as "all"). Field names compare
  * exactly (case-sensitively: "Username" is not "username"); a name given
  * twice, NUL bytes and invalid UTF-8 are refused.
- * Glue layer: APR, httpd, json-c.
+ * Glue layer: APR, httpd.
  */
 #ifndef AJWT_BODY_H
 #define AJWT_BODY_H

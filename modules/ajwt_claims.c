@@ -4,13 +4,13 @@
  */
 
 /*
- * ajwt_claims.c: the JWT claims set (RFC 7519 §4.1) over json-c. Time claims
- * are checked against an injected clock, so tests need no real time.
- * Pure layer: includes APR, json-c and the C library only; never logs.
+ * ajwt_claims.c: the JWT claims set (RFC 7519 §4.1) over the pool JSON tree
+ * of ajwt_json.h. Time claims are checked against an injected clock, so
+ * tests need no real time. Checking, lookup, matching and export allocate
+ * from the caller's pool only (the per-request path).
+ * Pure layer: includes APR and the C library only; never logs.
  */
 #include <string.h>
-
-#include <json-c/json.h>
 
 #include "apr_pools.h"
 #include "apr_lib.h"
@@ -54,17 +54,13 @@ static int has_ctl(const char *s, size_t len)
 }
 
 /** Is the JSON string obj exactly equal to value (full length)? 1 if so. */
-static int string_equals(json_object *obj, const char *value)
+static int string_equals(const ajwt_json_t *obj, const char *value)
 {
     size_t vlen = strlen(value);
-    int len;
+    apr_size_t len;
+    const char *s = ajwt_json_string(obj, &len);
 
-    if (!json_object_is_type(obj, json_type_string)) {
-        return 0;
-    }
-    len = json_object_get_string_len(obj);
-    return len >= 0 && (size_t)len == vlen &&
-           memcmp(json_object_get_string(obj), value, vlen) == 0;
+    return s && len == vlen && memcmp(s, value, vlen) == 0;
 }
 
 /**
@@ -73,21 +69,20 @@ static int string_equals(json_object *obj, const char *value)
  *         AJWT_E_MALFORMED) when not a JSON number or out of
  *         [0, AJWT_NUMERICDATE_MAX].
  */
-static int numeric_date(double *pval, json_object *payload, const char *name,
-                        ajwt_err_t *err)
+static int numeric_date(double *pval, const ajwt_json_t *payload,
+                        const char *name, ajwt_err_t *err)
 {
-    json_object *obj;
+    const ajwt_json_t *obj = ajwt_json_get(payload, name);
     double v;
 
-    if (!json_object_object_get_ex(payload, name, &obj)) {
+    if (!obj) {
         return 0;
     }
-    if (!json_object_is_type(obj, json_type_int) &&
-        !json_object_is_type(obj, json_type_double)) {
+    if (!ajwt_json_is(obj, AJWT_JSON_NUMBER)) {
         ajwt_err_set(err, AJWT_E_MALFORMED, "claim %s is not a number", name);
         return -1;
     }
-    v = json_object_get_double(obj);
+    v = ajwt_json_double(obj);
     /* written so that NaN fails too */
     if (!(v >= 0.0 && v <= AJWT_NUMERICDATE_MAX)) {
         ajwt_err_set(err, AJWT_E_MALFORMED, "claim %s is out of range", name);
@@ -103,7 +98,7 @@ static int numeric_date(double *pval, json_object *payload, const char *name,
  * @return APR_SUCCESS, or APR_EINVAL with AJWT_E_MALFORMED (exp missing),
  *         AJWT_E_MALFORMED, AJWT_E_EXPIRED or AJWT_E_NOT_YET_VALID.
  */
-static apr_status_t check_times(json_object *payload,
+static apr_status_t check_times(const ajwt_json_t *payload,
                                 const ajwt_claims_policy_t *policy,
                                 ajwt_err_t *err)
 {
@@ -145,24 +140,24 @@ static apr_status_t check_times(json_object *payload,
  * holding a string equal to it (other elements are ignored)?
  * @return APR_SUCCESS, or APR_EINVAL with AJWT_E_AUDIENCE.
  */
-static apr_status_t check_audience(json_object *payload, const char *value,
-                                   ajwt_err_t *err)
+static apr_status_t check_audience(const ajwt_json_t *payload,
+                                   const char *value, ajwt_err_t *err)
 {
-    json_object *aud;
-    size_t i, n;
+    const ajwt_json_t *aud = ajwt_json_get(payload, "aud");
+    apr_size_t i, n;
 
-    if (!json_object_object_get_ex(payload, "aud", &aud)) {
+    if (!aud) {
         return ajwt_err_set(err, AJWT_E_AUDIENCE, "claim aud is missing");
     }
-    if (json_object_is_type(aud, json_type_string)) {
+    if (ajwt_json_is(aud, AJWT_JSON_STRING)) {
         if (string_equals(aud, value)) {
             return APR_SUCCESS;
         }
     }
-    else if (json_object_is_type(aud, json_type_array)) {
-        n = json_object_array_length(aud);
+    else if (ajwt_json_is(aud, AJWT_JSON_ARRAY)) {
+        n = ajwt_json_count(aud);
         for (i = 0; i < n; i++) {
-            if (string_equals(json_object_array_get_idx(aud, i), value)) {
+            if (string_equals(ajwt_json_item(aud, i), value)) {
                 return APR_SUCCESS;
             }
         }
@@ -178,25 +173,23 @@ static apr_status_t check_audience(json_object *payload, const char *value,
  * characters. *puser points into the payload.
  * @return APR_SUCCESS, or APR_EINVAL with AJWT_E_CLAIM.
  */
-static apr_status_t find_user(const char **puser, json_object *payload,
+static apr_status_t find_user(const char **puser, const ajwt_json_t *payload,
                               const char *name, ajwt_err_t *err)
 {
-    json_object *obj;
+    const ajwt_json_t *obj = ajwt_json_get(payload, name);
     const char *s;
-    int len;
+    apr_size_t len;
 
-    if (!json_object_object_get_ex(payload, name, &obj)) {
+    if (!obj) {
         return ajwt_err_set(err, AJWT_E_CLAIM, "user claim is missing");
     }
-    if (!json_object_is_type(obj, json_type_string)) {
+    if (!(s = ajwt_json_string(obj, &len))) {
         return ajwt_err_set(err, AJWT_E_CLAIM, "user claim is not a string");
     }
-    s = json_object_get_string(obj);
-    len = json_object_get_string_len(obj);
-    if (len <= 0) {
+    if (len == 0) {
         return ajwt_err_set(err, AJWT_E_CLAIM, "user claim is empty");
     }
-    if (has_ctl(s, (size_t)len)) {
+    if (has_ctl(s, len)) {
         return ajwt_err_set(err, AJWT_E_CLAIM,
                             "user claim has a control character");
     }
@@ -213,15 +206,16 @@ static apr_status_t find_user(const char **puser, json_object *payload,
  *         AJWT_E_EXPIRED, AJWT_E_NOT_YET_VALID, AJWT_E_ISSUER,
  *         AJWT_E_AUDIENCE.
  */
-apr_status_t ajwt_claims_check(const char **puser, json_object *payload,
+apr_status_t ajwt_claims_check(const char **puser,
+                               const ajwt_json_t *payload,
                                const ajwt_claims_policy_t *policy,
                                ajwt_err_t *err)
 {
-    json_object *iss;
+    const ajwt_json_t *iss;
     apr_status_t rv;
 
     *puser = NULL;
-    if (!json_object_is_type(payload, json_type_object)) {
+    if (!ajwt_json_is(payload, AJWT_JSON_OBJECT)) {
         return ajwt_err_set(err, AJWT_E_MALFORMED, "claims are not an object");
     }
     rv = check_times(payload, policy, err);
@@ -229,7 +223,7 @@ apr_status_t ajwt_claims_check(const char **puser, json_object *payload,
         return rv;
     }
     if (policy->iss) {
-        if (!json_object_object_get_ex(payload, "iss", &iss)) {
+        if (!(iss = ajwt_json_get(payload, "iss"))) {
             return ajwt_err_set(err, AJWT_E_ISSUER, "claim iss is missing");
         }
         if (!string_equals(iss, policy->iss)) {
@@ -246,28 +240,17 @@ apr_status_t ajwt_claims_check(const char **puser, json_object *payload,
                      policy->user_claim ? policy->user_claim : "sub", err);
 }
 
-/** The member of obj named by len bytes at name, or NULL when absent. */
-static json_object *member_n(json_object *obj, const char *name, size_t len)
-{
-    json_object_object_foreach(obj, key, val)
-    {
-        if (strlen(key) == len && memcmp(key, name, len) == 0) {
-            return val;
-        }
-    }
-    return NULL;
-}
-
 /**
  * Find a claim by a dotted path: each dot-separated segment names a member
  * of the object reached so far.
- * @return the claim (owned by payload), or NULL when absent, when a
+ * @return the claim (part of payload's tree), or NULL when absent, when a
  *         segment is empty, when an intermediate value is not an object, or
- *         when the claim is JSON null (json-c's representation of null).
+ *         when the claim is JSON null.
  */
-json_object *ajwt_claims_lookup(json_object *payload, const char *path)
+const ajwt_json_t *ajwt_claims_lookup(const ajwt_json_t *payload,
+                                      const char *path)
 {
-    json_object *cur = payload;
+    const ajwt_json_t *cur = payload;
     const char *seg = path;
 
     if (!path) {
@@ -277,10 +260,13 @@ json_object *ajwt_claims_lookup(json_object *payload, const char *path)
         const char *dot = strchr(seg, '.');
         size_t len = dot ? (size_t)(dot - seg) : strlen(seg);
 
-        if (len == 0 || !json_object_is_type(cur, json_type_object)) {
+        if (len == 0 || !ajwt_json_is(cur, AJWT_JSON_OBJECT)) {
             return NULL;
         }
-        cur = member_n(cur, seg, len);
+        cur = ajwt_json_get_n(cur, seg, len);
+        if (ajwt_json_is(cur, AJWT_JSON_NULL)) {
+            return NULL;
+        }
         if (!dot || !cur) {
             return cur;
         }
@@ -289,41 +275,41 @@ json_object *ajwt_claims_lookup(json_object *payload, const char *path)
 }
 
 /** Is obj a string, number or boolean? */
-static int is_scalar(json_object *obj)
+static int is_scalar(const ajwt_json_t *obj)
 {
-    switch (json_object_get_type(obj)) {
-    case json_type_string:
-    case json_type_int:
-    case json_type_double:
-    case json_type_boolean:
-        return 1;
+    switch (ajwt_json_type(obj)) {
+    case AJWT_JSON_STRING:
+    case AJWT_JSON_NUMBER:
+    case AJWT_JSON_BOOL:
+        return obj != NULL;
     default:
         return 0;
     }
 }
 
-/**
- * The JSON text of a number or boolean as json-c prints it (doubles keep
- * the text they were parsed from). Valid until obj is next serialised.
- */
-static const char *scalar_json(json_object *obj)
+/** Does a scalar claim match value (ajwt_claims_match without arrays)?
+ * Numbers and booleans compare as their compact JSON text, written into a
+ * small stack buffer when it fits (the per-request path allocates
+ * nothing for it). */
+static int scalar_match(const ajwt_json_t *obj, const char *value)
 {
-    return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
-}
-
-/** Does a scalar claim match value (ajwt_claims_match without arrays)? */
-static int scalar_match(json_object *obj, const char *value)
-{
-    const char *text;
-
-    if (json_object_is_type(obj, json_type_string)) {
+    if (ajwt_json_is(obj, AJWT_JSON_STRING)) {
         return string_equals(obj, value);
     }
-    if (!is_scalar(obj)) {
-        return 0;
+    if (ajwt_json_is(obj, AJWT_JSON_BOOL)) {
+        return strcmp(ajwt_json_bool(obj) ? "true" : "false", value) == 0;
     }
-    text = scalar_json(obj);
-    return text && strcmp(text, value) == 0;
+    if (ajwt_json_is(obj, AJWT_JSON_NUMBER)) {
+        apr_int64_t i;
+        char buf[24];
+
+        if (ajwt_json_int64(&i, obj)) {
+            apr_snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT, i);
+            return strcmp(buf, value) == 0;
+        }
+        return strcmp(ajwt_json_number_text(obj), value) == 0;
+    }
+    return 0;
 }
 
 /**
@@ -331,17 +317,17 @@ static int scalar_match(json_object *obj, const char *value)
  * as scalars; nested arrays, objects and null never match.
  * @return 1 on a match, 0 otherwise (also for NULL arguments).
  */
-int ajwt_claims_match(json_object *claim, const char *value)
+int ajwt_claims_match(const ajwt_json_t *claim, const char *value)
 {
-    size_t i, n;
+    apr_size_t i, n;
 
     if (!claim || !value) {
         return 0;
     }
-    if (json_object_is_type(claim, json_type_array)) {
-        n = json_object_array_length(claim);
+    if (ajwt_json_is(claim, AJWT_JSON_ARRAY)) {
+        n = ajwt_json_count(claim);
         for (i = 0; i < n; i++) {
-            if (scalar_match(json_object_array_get_idx(claim, i), value)) {
+            if (scalar_match(ajwt_json_item(claim, i), value)) {
                 return 1;
             }
         }
@@ -351,41 +337,33 @@ int ajwt_claims_match(json_object *claim, const char *value)
 }
 
 /** Is every element of the array a scalar (vacuously true when empty)? */
-static int all_scalars(json_object *arr)
+static int all_scalars(const ajwt_json_t *arr)
 {
-    size_t i, n = json_object_array_length(arr);
+    apr_size_t i, n = ajwt_json_count(arr);
 
     for (i = 0; i < n; i++) {
-        if (!is_scalar(json_object_array_get_idx(arr, i))) {
+        if (!is_scalar(ajwt_json_item(arr, i))) {
             return 0;
         }
     }
     return 1;
 }
 
-/** Text of a scalar, copied into p with its length in *plen. */
+/** Text of a scalar copied into p (a string as is, else its compact JSON),
+ * with its length in *plen. */
 static const char *scalar_text(apr_size_t *plen, apr_pool_t *p,
-                               json_object *obj)
+                               const ajwt_json_t *obj)
 {
-    const char *s;
+    const char *s = ajwt_json_string(obj, plen);
 
-    if (json_object_is_type(obj, json_type_string)) {
-        *plen = (apr_size_t)json_object_get_string_len(obj);
-        return apr_pstrmemdup(p, json_object_get_string(obj), *plen);
-    }
-    s = scalar_json(obj);
-    if (!s) {
-        return NULL;
-    }
-    *plen = strlen(s);
-    return apr_pstrmemdup(p, s, *plen);
+    return s ? apr_pstrmemdup(p, s, *plen) : ajwt_json_compact(p, obj, plen);
 }
 
 /** Scalars of arr joined with ',' into p (length in *plen). */
 static const char *join_scalars(apr_size_t *plen, apr_pool_t *p,
-                                json_object *arr)
+                                const ajwt_json_t *arr)
 {
-    size_t i, n = json_object_array_length(arr);
+    apr_size_t i, n = ajwt_json_count(arr);
     struct iovec *vec;
     apr_size_t len;
 
@@ -395,10 +373,8 @@ static const char *join_scalars(apr_size_t *plen, apr_pool_t *p,
     }
     vec = apr_pcalloc(p, sizeof(*vec) * (2 * n - 1));
     for (i = 0; i < n; i++) {
-        const char *s = scalar_text(&len, p, json_object_array_get_idx(arr, i));
-        if (!s) {
-            return NULL;
-        }
+        const char *s = scalar_text(&len, p, ajwt_json_item(arr, i));
+
         vec[2 * i].iov_base = (void *)s;
         vec[2 * i].iov_len = len;
         if (i + 1 < n) {
@@ -411,37 +387,33 @@ static const char *join_scalars(apr_size_t *plen, apr_pool_t *p,
 
 /**
  * The text of a claim for export (see ajwt_claims.h), allocated from p.
- * @return the text, or NULL when it would contain a control character or
- *         json-c could not serialise the claim.
+ * @return the text, or NULL when it would contain a control character.
  */
-const char *ajwt_claims_text(apr_pool_t *p, json_object *claim)
+const char *ajwt_claims_text(apr_pool_t *p, const ajwt_json_t *claim)
 {
     const char *text;
     apr_size_t len;
 
-    switch (json_object_get_type(claim)) {
-    case json_type_null:
+    switch (ajwt_json_type(claim)) {
+    case AJWT_JSON_NULL:
         return "";
-    case json_type_string:
-    case json_type_int:
-    case json_type_double:
-    case json_type_boolean:
+    case AJWT_JSON_STRING:
+    case AJWT_JSON_NUMBER:
+    case AJWT_JSON_BOOL:
         text = scalar_text(&len, p, claim);
         break;
-    case json_type_array:
+    case AJWT_JSON_ARRAY:
         if (all_scalars(claim)) {
             text = join_scalars(&len, p, claim);
             break;
         }
-        text = ajwt_json_compact(p, claim); /* a mixed array: as JSON */
-        len = text ? strlen(text) : 0;
+        text = ajwt_json_compact(p, claim, &len); /* a mixed array: as JSON */
         break;
     default:
-        text = ajwt_json_compact(p, claim);
-        len = text ? strlen(text) : 0;
+        text = ajwt_json_compact(p, claim, &len);
         break;
     }
-    if (!text || has_ctl(text, len)) {
+    if (has_ctl(text, len)) {
         return NULL;
     }
     return text;
@@ -522,16 +494,20 @@ static void drop_collisions(apr_array_header_t *kvs)
  * @return an array of ajwt_claim_kv_t from p in payload order; empty when
  *         payload is not an object. Never NULL.
  */
-apr_array_header_t *ajwt_claims_export(apr_pool_t *p, json_object *payload,
+apr_array_header_t *ajwt_claims_export(apr_pool_t *p,
+                                       const ajwt_json_t *payload,
                                        const apr_array_header_t *names)
 {
-    apr_array_header_t *out = apr_array_make(p, 16, sizeof(ajwt_claim_kv_t));
+    apr_size_t i, n = ajwt_json_count(payload);
+    apr_array_header_t *out = apr_array_make(p, n ? (int)n : 1,
+                                             sizeof(ajwt_claim_kv_t));
 
-    if (!json_object_is_type(payload, json_type_object)) {
+    if (!ajwt_json_is(payload, AJWT_JSON_OBJECT)) {
         return out;
     }
-    json_object_object_foreach(payload, key, val)
-    {
+    for (i = 0; i < n; i++) {
+        const char *key;
+        const ajwt_json_t *val = ajwt_json_member(payload, i, &key, NULL);
         ajwt_claim_kv_t kv;
 
         if (names && !name_listed(names, key)) {
@@ -564,17 +540,13 @@ static int is_registered(const char *name)
     return 0;
 }
 
-/** Add a member; a NULL value (allocation failure) fails. 1 on success. */
-static int add(json_object *obj, const char *name, json_object *val)
+/** Set a string member when value is not NULL. */
+static void set_string(ajwt_json_t *obj, apr_pool_t *p, const char *name,
+                       const char *value)
 {
-    if (!val) {
-        return 0;
+    if (value) {
+        ajwt_json_set(obj, p, name, ajwt_json_new_string(p, value));
     }
-    if (json_object_object_add(obj, name, val) != 0) {
-        json_object_put(val);
-        return 0;
-    }
-    return 1;
 }
 
 /**
@@ -582,39 +554,32 @@ static int add(json_object *obj, const char *name, json_object *val)
  * named like a registered claim (iss aud sub iat nbf exp jti, whether set
  * or not) are ignored, as are repeated extra names after the first and
  * pairs with a NULL or empty name or a NULL value.
- * @return the object, owned by p; NULL when json-c fails to allocate.
+ * @return the object, allocated from p (never NULL).
  */
-json_object *ajwt_claims_build(apr_pool_t *p, const char *iss, const char *aud,
-                               const char *sub, apr_int64_t now,
-                               apr_int64_t lifetime, const char *jti,
-                               const apr_array_header_t *extra)
+const ajwt_json_t *ajwt_claims_build(apr_pool_t *p, const char *iss,
+                                     const char *aud, const char *sub,
+                                     apr_int64_t now, apr_int64_t lifetime,
+                                     const char *jti,
+                                     const apr_array_header_t *extra)
 {
-    json_object *obj = json_object_new_object();
-    int ok, i;
+    ajwt_json_t *obj = ajwt_json_new_object(p);
+    int i;
 
-    if (!obj) {
-        return NULL;
-    }
-    ok = (!iss || add(obj, "iss", json_object_new_string(iss))) &&
-         (!aud || add(obj, "aud", json_object_new_string(aud))) &&
-         (!sub || add(obj, "sub", json_object_new_string(sub))) &&
-         add(obj, "iat", json_object_new_int64(now)) &&
-         add(obj, "nbf", json_object_new_int64(now)) &&
-         add(obj, "exp", json_object_new_int64(now + lifetime)) &&
-         (!jti || add(obj, "jti", json_object_new_string(jti)));
-    for (i = 0; ok && extra && i < extra->nelts; i++) {
+    set_string(obj, p, "iss", iss);
+    set_string(obj, p, "aud", aud);
+    set_string(obj, p, "sub", sub);
+    ajwt_json_set(obj, p, "iat", ajwt_json_new_int64(p, now));
+    ajwt_json_set(obj, p, "nbf", ajwt_json_new_int64(p, now));
+    ajwt_json_set(obj, p, "exp", ajwt_json_new_int64(p, now + lifetime));
+    set_string(obj, p, "jti", jti);
+    for (i = 0; extra && i < extra->nelts; i++) {
         const ajwt_claim_kv_t *kv = &APR_ARRAY_IDX(extra, i, ajwt_claim_kv_t);
 
-        if (!kv->name || !*kv->name || !kv->value || is_registered(kv->name) ||
-            json_object_object_get_ex(obj, kv->name, NULL)) {
+        if (!kv->name || !*kv->name || !kv->value || is_registered(kv->name)
+            || ajwt_json_get(obj, kv->name)) {
             continue;
         }
-        ok = add(obj, kv->name, json_object_new_string(kv->value));
+        set_string(obj, p, kv->name, kv->value);
     }
-    if (!ok) {
-        json_object_put(obj);
-        return NULL;
-    }
-    ajwt_json_pool_own(p, obj);
     return obj;
 }

@@ -4,20 +4,20 @@
  */
 
 /*
- * ajwt_claims.h: the JWT claims set (RFC 7519 §4.1) over json-c: time claims
+ * ajwt_claims.h: the JWT claims set (RFC 7519 §4.1) over the pool JSON tree
+ * (ajwt_json.h): time claims
  * against an injected clock, issuer, audience, the user claim; lookup and
  * matching for "Require jwt-claim"; flattening for export to the
  * environment; building the claims of newly issued tokens.
- * Pure layer: APR and json-c only.
+ * Pure layer: APR only.
  */
 #ifndef AJWT_CLAIMS_H
 #define AJWT_CLAIMS_H
 
-#include <json-c/json.h>
-
 #include "apr_pools.h"
 #include "apr_tables.h"
 #include "ajwt_err.h"
+#include "ajwt_json.h"
 
 /** Largest accepted NumericDate: 9999-12-31T23:59:59Z. */
 #define AJWT_NUMERICDATE_MAX 253402300799.0
@@ -47,22 +47,23 @@ typedef struct {
  *         number or out of range) or AJWT_E_CLAIM (exp missing, or the
  *         user claim missing or unusable).
  */
-apr_status_t ajwt_claims_check(const char **puser, json_object *payload,
+apr_status_t ajwt_claims_check(const char **puser, const ajwt_json_t *payload,
                                const ajwt_claims_policy_t *policy,
                                ajwt_err_t *err);
 
 /**
  * Find a claim by a dotted path ("a.b" looks up member b of object a); a
- * path without dots is one member name. Returns NULL when absent.
+ * path without dots is one member name. Returns NULL when absent or null.
  */
-json_object *ajwt_claims_lookup(json_object *payload, const char *path);
+const ajwt_json_t *ajwt_claims_lookup(const ajwt_json_t *payload,
+                                      const char *path);
 
 /**
  * Does claim match value? A string equals it exactly; a number or boolean
  * whose text (as ajwt_claims_text would give) equals it; an array contains
  * an element that matches. Objects and null never match.
  */
-int ajwt_claims_match(json_object *claim, const char *value);
+int ajwt_claims_match(const ajwt_json_t *claim, const char *value);
 
 /**
  * The text of a claim for export: strings as is, numbers and booleans as
@@ -71,7 +72,7 @@ int ajwt_claims_match(json_object *claim, const char *value);
  * Returns NULL when the text would contain a control character (C0, DEL,
  * C1, U+2028/U+2029), which must not be exported.
  */
-const char *ajwt_claims_text(apr_pool_t *p, json_object *claim);
+const char *ajwt_claims_text(apr_pool_t *p, const ajwt_json_t *claim);
 
 /**
  * Map a claim name to an environment-safe name: every byte outside
@@ -91,19 +92,21 @@ typedef struct {
  * names equal each other ignoring case ("role"/"ROLE", "a-b"/"a_b": neither
  * is exported). Returns an array of ajwt_claim_kv_t in payload order.
  */
-apr_array_header_t *ajwt_claims_export(apr_pool_t *p, json_object *payload,
+apr_array_header_t *ajwt_claims_export(apr_pool_t *p,
+                                       const ajwt_json_t *payload,
                                        const apr_array_header_t *names);
 
 /**
  * Build the claims of a new access token: iss and aud when non-NULL, sub,
  * iat = nbf = now, exp = now + lifetime, jti, then each extra pair (an array
  * of ajwt_claim_kv_t with original names, values as strings; NULL for none),
- * never overriding a registered claim set before it. The object is owned by p.
+ * never overriding a registered claim set before it. The object is allocated
+ * from p; serialise it with ajwt_json_compact (ajwt_jws_sign does).
  */
-json_object *ajwt_claims_build(apr_pool_t *p, const char *iss,
-                               const char *aud, const char *sub,
-                               apr_int64_t now, apr_int64_t lifetime,
-                               const char *jti,
-                               const apr_array_header_t *extra);
+const ajwt_json_t *ajwt_claims_build(apr_pool_t *p, const char *iss,
+                                     const char *aud, const char *sub,
+                                     apr_int64_t now, apr_int64_t lifetime,
+                                     const char *jti,
+                                     const apr_array_header_t *extra);
 
 #endif /* AJWT_CLAIMS_H */

@@ -860,7 +860,7 @@ static int endpoint_refresh(request_rec *r, endpoint_req_t *q)
 static void endpoint_revoke_access(request_rec *r, const endpoint_req_t *q)
 {
     const char *token, *jti;
-    json_object *payload, *v;
+    const ajwt_json_t *payload;
     ajwt_err_t err;
 
     if (!ajwt_revoke_enabled()) {
@@ -878,12 +878,10 @@ static void endpoint_revoke_access(request_rec *r, const endpoint_req_t *q)
                       "%s", err.text);
         return;
     }
-    jti = json_object_object_get_ex(payload, "jti", &v)
-                  && json_object_is_type(v, json_type_string)
-              ? json_object_get_string(v)
-              : NULL;
-    if (jti && json_object_object_get_ex(payload, "exp", &v)) {
-        ajwt_revoke_token(r, jti, (apr_int64_t)json_object_get_double(v));
+    jti = ajwt_json_string(ajwt_json_get(payload, "jti"), NULL);
+    if (jti && ajwt_json_get(payload, "exp")) {
+        ajwt_revoke_token(r, jti, (apr_int64_t)ajwt_json_double(
+                                      ajwt_json_get(payload, "exp")));
     }
 }
 

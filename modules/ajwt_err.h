@@ -33,7 +33,7 @@ typedef enum {
     AJWT_E_CLAIM,         /* a required claim missing or of the wrong type */
     AJWT_E_REVOKED,       /* revoked: its jti or its user (revocation cache) */
     AJWT_E_KEY,           /* key material unusable (bad PEM, wrong type/size) */
-    AJWT_E_INTERNAL       /* OpenSSL / json-c / allocation failure: a 500 */
+    AJWT_E_INTERNAL       /* OpenSSL / allocation failure: a 500 */
 } ajwt_code_e;
 
 typedef struct {

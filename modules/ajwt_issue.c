@@ -6,7 +6,7 @@
 /*
  * ajwt_issue.c: access tokens and JSON answers of the endpoints (see
  * ajwt_issue.h).
- * Glue layer: APR, httpd, json-c.
+ * Glue layer: APR, httpd.
  */
 
 #include "apr_strings.h"
@@ -14,8 +14,6 @@
 #include "httpd.h"
 #include "http_protocol.h"
 #include "http_log.h"
-
-#include <json-c/json.h>
 
 #include "ajwt_private.h"
 #include "ajwt_config.h"
@@ -35,7 +33,7 @@ int ajwt_issue_access(const char **ptoken, request_rec *r,
 {
     ajwt_alg_e alg = ajwt_conf_alg(dc);
     const char *jti;
-    json_object *claims;
+    const ajwt_json_t *claims;
     ajwt_err_t err;
 
     if (!dc->signing_key || alg == AJWT_ALG_UNKNOWN) {
@@ -55,11 +53,11 @@ int ajwt_issue_access(const char **ptoken, request_rec *r,
     }
     claims = ajwt_claims_build(r->pool, dc->iss, dc->aud, user, now,
                                ajwt_conf_access_lifetime(dc), jti, extra);
-    if (!claims || ajwt_jws_sign(ptoken, r->pool, alg, dc->signing_key,
-                                 claims, &err) != APR_SUCCESS) {
+    if (ajwt_jws_sign(ptoken, r->pool, alg, dc->signing_key, claims, &err)
+        != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AJWT_LOGNO(02302)
                       "signing an access token for '%s' failed: %s", user,
-                      claims ? err.text : "cannot build claims");
+                      err.text);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(02303)
@@ -68,47 +66,57 @@ int ajwt_issue_access(const char **ptoken, request_rec *r,
 }
 
 /** Write obj as the whole answer with status. */
-static int issue_send(request_rec *r, int status, json_object *obj)
+static int issue_send(request_rec *r, int status, const ajwt_json_t *obj)
 {
-    const char *text;
+    apr_size_t len;
+    const char *text = ajwt_json_compact(r->pool, obj, &len);
 
-    ajwt_json_pool_own(r->pool, obj);
-    text = ajwt_json_compact(r->pool, obj);
     r->status = status;
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
     ap_set_content_type(r, "application/json");
-    ap_set_content_length(r, strlen(text));
+    ap_set_content_length(r, len);
     if (!r->header_only) {
-        ap_rwrite(text, strlen(text), r);
+        ap_rwrite(text, len, r);
     }
     return OK;
+}
+
+/** Set a string member of o (in r->pool). */
+static void set_str(request_rec *r, ajwt_json_t *o, const char *name,
+                    const char *value)
+{
+    ajwt_json_set(o, r->pool, name, ajwt_json_new_string(r->pool, value));
+}
+
+/** Set an integer member of o (in r->pool). */
+static void set_int(request_rec *r, ajwt_json_t *o, const char *name,
+                    apr_int64_t value)
+{
+    ajwt_json_set(o, r->pool, name, ajwt_json_new_int64(r->pool, value));
 }
 
 int ajwt_issue_send_tokens(request_rec *r, const char *access,
                            apr_int64_t expires_in, const char *refresh,
                            apr_int64_t refresh_expires_in)
 {
-    json_object *o = json_object_new_object();
+    ajwt_json_t *o = ajwt_json_new_object(r->pool);
 
-    json_object_object_add(o, "access_token", json_object_new_string(access));
-    json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
-    json_object_object_add(o, "expires_in", json_object_new_int64(expires_in));
-    json_object_object_add(o, "refresh_token",
-                           json_object_new_string(refresh));
-    json_object_object_add(o, "refresh_expires_in",
-                           json_object_new_int64(refresh_expires_in));
+    set_str(r, o, "access_token", access);
+    set_str(r, o, "token_type", "Bearer");
+    set_int(r, o, "expires_in", expires_in);
+    set_str(r, o, "refresh_token", refresh);
+    set_int(r, o, "refresh_expires_in", refresh_expires_in);
     return issue_send(r, HTTP_OK, o);
 }
 
 int ajwt_issue_send_error(request_rec *r, int status, const char *error,
                           const char *description)
 {
-    json_object *o = json_object_new_object();
+    ajwt_json_t *o = ajwt_json_new_object(r->pool);
 
-    json_object_object_add(o, "error", json_object_new_string(error));
-    json_object_object_add(o, "error_description",
-                           json_object_new_string(description));
+    set_str(r, o, "error", error);
+    set_str(r, o, "error_description", description);
     if (status == HTTP_METHOD_NOT_ALLOWED
         && !apr_table_get(r->headers_out, "Allow")) {
         apr_table_setn(r->headers_out, "Allow", "POST");
@@ -122,14 +130,14 @@ int ajwt_issue_send_error(request_rec *r, int status, const char *error,
 
 int ajwt_issue_send_empty(request_rec *r)
 {
-    return issue_send(r, HTTP_OK, json_object_new_object());
+    return issue_send(r, HTTP_OK, ajwt_json_new_object(r->pool));
 }
 
 int ajwt_issue_send_expires(request_rec *r, apr_int64_t expires_in)
 {
-    json_object *o = json_object_new_object();
+    ajwt_json_t *o = ajwt_json_new_object(r->pool);
 
-    json_object_object_add(o, "expires_in", json_object_new_int64(expires_in));
+    set_int(r, o, "expires_in", expires_in);
     return issue_send(r, HTTP_OK, o);
 }
 

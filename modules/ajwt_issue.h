@@ -5,9 +5,10 @@
 
 /*
  * ajwt_issue.h: what the endpoints send: signed access tokens, the RFC 6749
- * §5.1 token answer and §5.2 error answers, all JSON built with json-c and
- * written once with Cache-Control: no-store and Pragma: no-cache.
- * Glue layer: APR, httpd, json-c.
+ * §5.1 token answer and §5.2 error answers, all JSON built in the request
+ * pool (ajwt_json.h) and written once with Cache-Control: no-store and
+ * Pragma: no-cache.
+ * Glue layer: APR, httpd.
  */
 #ifndef AJWT_ISSUE_H
 #define AJWT_ISSUE_H

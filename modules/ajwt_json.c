@@ -7,12 +7,13 @@
  * ajwt_json.c: strict JSON for JOSE. One pass of a small validating parser
  * over the raw bytes (RFC 8259 grammar, UTF-8 per RFC 3629, no NUL, no lone
  * surrogates, depth limit, duplicate member names compared after unescaping)
- * builds the json-c object tree as it goes. json-c's own tokener is not
- * used: besides a second pass, it switches the thread's locale for every
- * parse (duplocale/newlocale take glibc's global locale lock), which the
- * per-request path of a threaded server must not do. Numbers are read in
- * the "C" locale made once (strtod_l).
- * Pure layer: APR and json-c only.
+ * builds the value tree (ajwt_json_tree.h) as it goes, entirely from the
+ * caller's pool: this runs for every protected request, which must not
+ * touch malloc or take a lock. Values are gathered on one pool-grown stack
+ * while their container is open and copied into a contiguous array of the
+ * exact size when it closes. Numbers are read in the "C" locale made once
+ * (strtod_l), never by switching the thread's locale.
+ * Pure layer: APR only.
  */
 #include <locale.h>
 #include <pthread.h>
@@ -23,9 +24,8 @@
 #include "apr_strings.h"
 #include "apr_tables.h"
 
-#include <json-c/json.h>
-
 #include "ajwt_json.h"
+#include "ajwt_json_tree.h"
 
 /* A member name as it compares: decoded UTF-8 bytes. */
 typedef struct {
@@ -37,9 +37,9 @@ typedef struct {
     const unsigned char *cur;
     const unsigned char *end;
     apr_pool_t *pool;
-    apr_array_header_t *names; /* stack of member names of open objects */
+    apr_array_header_t *stack; /* ajwt_json_member_t: the members (or, with
+                                  a NULL name, items) of open containers */
     int depth;
-    int oom;         /* json-c could not allocate */
     const char *why; /* reason of the first error, a fixed text */
 } json_scan_t;
 
@@ -47,7 +47,7 @@ typedef struct {
  * objects are sorted instead. */
 #define AJWT_JSON_PAIRWISE_MAX 16
 
-static int scan_value(json_scan_t *sc, json_object **pval);
+static int scan_value(json_scan_t *sc, ajwt_json_t *val);
 
 static int scan_fail(json_scan_t *sc, const char *why)
 {
@@ -258,14 +258,15 @@ static void decode_name(json_name_t *pname, apr_pool_t *pool,
             *o++ = (char)*t.cur++;
         }
     }
+    *o = '\0';
     pname->s = buf;
     pname->len = (apr_size_t)(o - buf);
 }
 
 /**
  * Scan a string (sc->cur at the opening quote). When pname is given, the
- * decoded text is stored there: a pointer into the input when the string
- * has no escapes, else a decoded copy in the pool (of the string's size).
+ * decoded text is stored there, NUL-terminated, in the pool: a copy of the
+ * input when the string has no escapes, else the decoded bytes.
  * @return 1, or 0 with sc->why set.
  */
 static int scan_string(json_scan_t *sc, json_name_t *pname)
@@ -292,30 +293,25 @@ static int scan_string(json_scan_t *sc, json_name_t *pname)
         decode_name(pname, sc->pool, start, sc->cur);
     }
     else if (pname) {
-        pname->s = (const char *)start;
         pname->len = (apr_size_t)(sc->cur - start);
+        pname->s = apr_pstrmemdup(sc->pool, (const char *)start, pname->len);
     }
     sc->cur++;
     return 1;
 }
 
-/** A json-c allocation failed: give up the parse. */
-static int scan_oom(json_scan_t *sc)
-{
-    sc->oom = 1;
-    return scan_fail(sc, "out of memory");
-}
-
-/* Scan a string value and make its json_object. */
-static int scan_string_value(json_scan_t *sc, json_object **pval)
+/* Scan a string value into val. */
+static int scan_string_value(json_scan_t *sc, ajwt_json_t *val)
 {
     json_name_t text;
 
     if (!scan_string(sc, &text)) {
         return 0;
     }
-    *pval = json_object_new_string_len(text.s, (int)text.len);
-    return *pval ? 1 : scan_oom(sc);
+    val->type = AJWT_JSON_STRING;
+    val->u.str.s = text.s;
+    val->u.str.len = text.len;
+    return 1;
 }
 
 static int is_digit(const json_scan_t *sc)
@@ -345,17 +341,21 @@ static void json_make_c_locale(void)
 }
 
 /**
- * The json_object of a validated number text: int64 when it is an integer
- * that fits, else a double that keeps its original text (as json-c's
- * tokener does, so that it serialises as written).
+ * Fill val from a validated number text: the text as written, its double,
+ * and, when it is written as an integer that fits an int64, that integer
+ * (json-c's tokener made such numbers int64 and everything else a double
+ * that kept its text; the serialiser writes them the same way).
  */
-static json_object *make_number(json_scan_t *sc, const unsigned char *s,
-                                const unsigned char *e, int integer)
+static void make_number(ajwt_json_t *val, json_scan_t *sc,
+                        const unsigned char *s, const unsigned char *e,
+                        int integer)
 {
     const unsigned char *d = s + (*s == '-');
-    char *text;
-    double v;
+    char *text = apr_pstrmemdup(sc->pool, (const char *)s,
+                                (apr_size_t)(e - s));
 
+    val->type = AJWT_JSON_NUMBER;
+    val->u.num.text = text;
     if (integer) {
         apr_uint64_t u = 0, limit = (*s == '-') ? (apr_uint64_t)INT64_MAX + 1
                                                 : (apr_uint64_t)INT64_MAX;
@@ -370,22 +370,22 @@ static json_object *make_number(json_scan_t *sc, const unsigned char *s,
             u = u * 10 + digit;
         }
         if (fits) {
-            return json_object_new_int64(
-                *s == '-' ? (u == (apr_uint64_t)INT64_MAX + 1
-                                 ? INT64_MIN
-                                 : -(apr_int64_t)u)
-                          : (apr_int64_t)u);
+            val->u.num.is_int = 1;
+            val->u.num.i = *s == '-' ? (u == (apr_uint64_t)INT64_MAX + 1
+                                            ? INT64_MIN
+                                            : -(apr_int64_t)u)
+                                     : (apr_int64_t)u;
+            val->u.num.d = (double)val->u.num.i;
+            return;
         }
     }
-    text = apr_pstrmemdup(sc->pool, (const char *)s, (apr_size_t)(e - s));
     pthread_once(&json_c_locale_once, json_make_c_locale);
-    v = json_c_locale ? strtod_l(text, NULL, json_c_locale)
-                      : strtod(text, NULL);
-    return json_object_new_double_s(v, text);
+    val->u.num.d = json_c_locale ? strtod_l(text, NULL, json_c_locale)
+                                 : strtod(text, NULL);
 }
 
 /** Scan a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int scan_number(json_scan_t *sc, json_object **pval)
+static int scan_number(json_scan_t *sc, ajwt_json_t *val)
 {
     const unsigned char *start = sc->cur;
     int integer = 1;
@@ -419,13 +419,13 @@ static int scan_number(json_scan_t *sc, json_object **pval)
             return 0;
         }
     }
-    *pval = make_number(sc, start, sc->cur, integer);
-    return *pval ? 1 : scan_oom(sc);
+    make_number(val, sc, start, sc->cur, integer);
+    return 1;
 }
 
-/* Scan the literal word (true, false, null): null is json-c's NULL. */
-static int scan_literal(json_scan_t *sc, const char *word,
-                        json_object **pval)
+
+/* Scan the literal word (true, false, null) into val. */
+static int scan_literal(json_scan_t *sc, const char *word, ajwt_json_t *val)
 {
     apr_size_t n = strlen(word);
 
@@ -434,16 +434,17 @@ static int scan_literal(json_scan_t *sc, const char *word,
     }
     sc->cur += n;
     if (*word == 'n') {
-        *pval = NULL;
-        return 1;
+        val->type = AJWT_JSON_NULL;
     }
-    *pval = json_object_new_boolean(*word == 't');
-    return *pval ? 1 : scan_oom(sc);
+    else {
+        val->type = AJWT_JSON_BOOL;
+        val->u.b = (*word == 't');
+    }
+    return 1;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int name_cmp(const json_name_t *x, const json_name_t *y)
 {
-    const json_name_t *x = a, *y = b;
     apr_size_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(x->s, y->s, n);
 
@@ -454,25 +455,55 @@ static int name_cmp(const void *a, const void *b)
 }
 
 /**
- * Are there two equal names among the n names at names? Pairwise for small
- * objects, sorted for large ones (the names are popped afterwards, so
- * reordering them is harmless).
+ * Sort the n names at a with tmp (room for n) as scratch: a bottom-up
+ * merge sort, because qsort may call malloc for large arrays.
  */
-static int has_duplicate(json_name_t *names, int n)
+static void sort_names(json_name_t *a, json_name_t *tmp, apr_size_t n)
 {
-    int i, j;
+    apr_size_t w, lo, i, j, k, mid, hi;
+
+    for (w = 1; w < n; w *= 2) {
+        for (lo = 0; lo < n; lo += 2 * w) {
+            mid = lo + w < n ? lo + w : n;
+            hi = lo + 2 * w < n ? lo + 2 * w : n;
+            for (i = lo, j = mid, k = lo; k < hi; k++) {
+                tmp[k] = (j >= hi || (i < mid && name_cmp(&a[i], &a[j]) <= 0))
+                             ? a[i++]
+                             : a[j++];
+            }
+        }
+        memcpy(a, tmp, n * sizeof(*a));
+    }
+}
+
+/**
+ * Are there two equal names among the n members at m? Pairwise for small
+ * objects; larger ones sort a copy of the names in the pool (the members
+ * keep document order).
+ */
+static int has_duplicate(apr_pool_t *pool, const ajwt_json_member_t *m,
+                         apr_size_t n)
+{
+    json_name_t *names;
+    apr_size_t i, j;
 
     if (n <= AJWT_JSON_PAIRWISE_MAX) {
         for (i = 0; i < n; i++) {
             for (j = i + 1; j < n; j++) {
-                if (!name_cmp(&names[i], &names[j])) {
+                if (m[i].len == m[j].len && !memcmp(m[i].name, m[j].name,
+                                                    m[i].len)) {
                     return 1;
                 }
             }
         }
         return 0;
     }
-    qsort(names, (size_t)n, sizeof(*names), name_cmp);
+    names = apr_palloc(pool, 2 * n * sizeof(*names));
+    for (i = 0; i < n; i++) {
+        names[i].s = m[i].name;
+        names[i].len = m[i].len;
+    }
+    sort_names(names, names + n, n);
     for (i = 1; i < n; i++) {
         if (!name_cmp(&names[i - 1], &names[i])) {
             return 1;
@@ -481,18 +512,18 @@ static int has_duplicate(json_name_t *names, int n)
     return 0;
 }
 
-/* Scan one "name": value member of an object and add it to obj. */
-static int scan_member(json_scan_t *sc, json_object *obj)
+/* Scan one "name": value member of an object onto the stack. */
+static int scan_member(json_scan_t *sc)
 {
-    json_name_t *slot;
-    json_object *val = NULL;
+    json_name_t name;
+    ajwt_json_t val;
+    ajwt_json_member_t *slot;
 
     skip_ws(sc);
     if (sc->cur >= sc->end || *sc->cur != '"') {
         return scan_fail(sc, "member name expected");
     }
-    slot = apr_array_push(sc->names);
-    if (!scan_string(sc, slot)) {
+    if (!scan_string(sc, &name)) {
         return 0;
     }
     skip_ws(sc);
@@ -500,36 +531,49 @@ static int scan_member(json_scan_t *sc, json_object *obj)
         return scan_fail(sc, "':' expected");
     }
     sc->cur++;
+    /* into a local first: nested values may grow (move) the stack */
     if (!scan_value(sc, &val)) {
         return 0;
     }
-    /* duplicates are refused when the object closes: a repeated name makes
-     * the whole parse fail, so json-c need not look the name up */
-    if (json_object_object_add_ex(obj, apr_pstrmemdup(sc->pool, slot->s,
-                                                      slot->len),
-                                  val, JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
-        json_object_put(val);
-        return scan_oom(sc);
+    slot = apr_array_push(sc->stack);
+    slot->name = name.s;
+    slot->len = name.len;
+    slot->value = val;
+    return 1;
+}
+
+/* Scan one array item onto the stack. */
+static int scan_item(json_scan_t *sc)
+{
+    ajwt_json_t val;
+    ajwt_json_member_t *slot;
+
+    if (!scan_value(sc, &val)) {
+        return 0;
     }
+    slot = apr_array_push(sc->stack);
+    slot->name = NULL;
+    slot->len = 0;
+    slot->value = val;
     return 1;
 }
 
 /**
- * Scan an object (sc->cur at '{'): members, then the duplicate check over
- * this object's names, which are then popped off the name stack.
+ * Scan the members of an object or the items of an array (sc->cur at '{'
+ * or '[') onto the stack, up to and including the closing bracket.
  */
-static int scan_object(json_scan_t *sc, json_object *obj)
+static int scan_entries(json_scan_t *sc, int is_object)
 {
-    int base = sc->names->nelts;
+    char close = is_object ? '}' : ']';
 
     sc->cur++;
     skip_ws(sc);
-    if (sc->cur < sc->end && *sc->cur == '}') {
+    if (sc->cur < sc->end && *sc->cur == close) {
         sc->cur++;
         return 1;
     }
     for (;;) {
-        if (!scan_member(sc, obj)) {
+        if (!(is_object ? scan_member(sc) : scan_item(sc))) {
             return 0;
         }
         skip_ws(sc);
@@ -537,110 +581,94 @@ static int scan_object(json_scan_t *sc, json_object *obj)
             sc->cur++;
             continue;
         }
-        if (sc->cur < sc->end && *sc->cur == '}') {
-            break;
-        }
-        return scan_fail(sc, "',' or '}' expected");
-    }
-    sc->cur++;
-    if (has_duplicate((json_name_t *)sc->names->elts + base,
-                      sc->names->nelts - base)) {
-        return scan_fail(sc, "duplicate member name");
-    }
-    sc->names->nelts = base;
-    return 1;
-}
-
-/* Scan an array (sc->cur at '[') into arr. */
-static int scan_array(json_scan_t *sc, json_object *arr)
-{
-    json_object *val;
-
-    sc->cur++;
-    skip_ws(sc);
-    if (sc->cur < sc->end && *sc->cur == ']') {
-        sc->cur++;
-        return 1;
-    }
-    for (;;) {
-        val = NULL;
-        if (!scan_value(sc, &val)) {
-            return 0;
-        }
-        if (json_object_array_add(arr, val) != 0) {
-            json_object_put(val);
-            return scan_oom(sc);
-        }
-        skip_ws(sc);
-        if (sc->cur < sc->end && *sc->cur == ',') {
-            sc->cur++;
-            continue;
-        }
-        if (sc->cur < sc->end && *sc->cur == ']') {
+        if (sc->cur < sc->end && *sc->cur == close) {
             sc->cur++;
             return 1;
         }
-        return scan_fail(sc, "',' or ']' expected");
+        return scan_fail(sc, is_object ? "',' or '}' expected"
+                                       : "',' or ']' expected");
     }
 }
 
-/* Scan a nested container, counting depth; *pval receives it (released
- * again when anything inside fails). */
-static int scan_container(json_scan_t *sc, int is_object, json_object **pval)
+/**
+ * Scan a nested container into val, counting depth: its entries gather on
+ * the stack, then move into one array of the exact size; an object's names
+ * are then checked for duplicates.
+ */
+static int scan_container(json_scan_t *sc, int is_object, ajwt_json_t *val)
 {
-    json_object *c;
-    int ok;
+    int base = sc->stack->nelts;
+    const ajwt_json_member_t *top;
+    apr_size_t i, n;
 
     if (++sc->depth > AJWT_JSON_MAX_DEPTH) {
         return scan_fail(sc, "nesting too deep");
     }
-    c = is_object ? json_object_new_object() : json_object_new_array();
-    if (!c) {
-        return scan_oom(sc);
-    }
-    ok = is_object ? scan_object(sc, c) : scan_array(sc, c);
-    sc->depth--;
-    if (!ok) {
-        json_object_put(c);
+    if (!scan_entries(sc, is_object)) {
         return 0;
     }
-    *pval = c;
+    sc->depth--;
+    top = (const ajwt_json_member_t *)sc->stack->elts + base;
+    n = (apr_size_t)(sc->stack->nelts - base);
+    if (is_object) {
+        ajwt_json_member_t *m = n ? apr_palloc(sc->pool, n * sizeof(*m)) : NULL;
+        if (n) {
+            memcpy(m, top, n * sizeof(*m));
+        }
+        val->type = AJWT_JSON_OBJECT;
+        val->u.obj.m = m;
+        val->u.obj.n = val->u.obj.cap = n;
+        if (has_duplicate(sc->pool, m, n)) {
+            return scan_fail(sc, "duplicate member name");
+        }
+    }
+    else {
+        ajwt_json_t *items = n ? apr_palloc(sc->pool, n * sizeof(*items))
+                               : NULL;
+        for (i = 0; i < n; i++) {
+            items[i] = top[i].value;
+        }
+        val->type = AJWT_JSON_ARRAY;
+        val->u.arr.items = items;
+        val->u.arr.n = val->u.arr.cap = n;
+    }
+    sc->stack->nelts = base;
     return 1;
 }
 
-/** Scan any value, with the whitespace around it, into *pval (NULL for
- * null). @return 1, or 0 (nothing is left allocated). */
-static int scan_value(json_scan_t *sc, json_object **pval)
+/** Scan any value, with the whitespace around it, into val.
+ * @return 1, or 0 with sc->why set. */
+static int scan_value(json_scan_t *sc, ajwt_json_t *val)
 {
     int ok;
 
-    *pval = NULL;
+    memset(val, 0, sizeof(*val));
     skip_ws(sc);
     if (sc->cur >= sc->end) {
         return scan_fail(sc, "value expected");
     }
     switch (*sc->cur) {
     case '{':
-        ok = scan_container(sc, 1, pval);
+        ok = scan_container(sc, 1, val);
         break;
     case '[':
-        ok = scan_container(sc, 0, pval);
+        ok = scan_container(sc, 0, val);
         break;
     case '"':
-        ok = scan_string_value(sc, pval);
+        ok = scan_string_value(sc, val);
         break;
     case 't':
-        ok = scan_literal(sc, "true", pval);
+        ok = scan_literal(sc, "true", val);
         break;
     case 'f':
-        ok = scan_literal(sc, "false", pval);
+        ok = scan_literal(sc, "false", val);
         break;
     case 'n':
-        ok = scan_literal(sc, "null", pval);
+        ok = scan_literal(sc, "null", val);
         break;
     default:
         if (*sc->cur == '-' || (*sc->cur >= '0' && *sc->cur <= '9')) {
-            ok = scan_number(sc, pval);
+            ok = scan_number(sc, val);
         }
         else {
             ok = scan_fail(sc, "invalid token");
@@ -652,75 +680,46 @@ static int scan_value(json_scan_t *sc, json_object **pval)
 
 /**
  * Parse text as one JSON object with nothing but whitespace around it.
- * @return NULL with *pobj set, else a fixed text naming the reason
- *         (*poom set when it was an allocation failure).
+ * @return NULL with *pobj set, else a fixed text naming the reason.
  */
-static const char *json_build(json_object **pobj, int *poom, apr_pool_t *p,
+static const char *json_build(const ajwt_json_t **pobj, apr_pool_t *p,
                               const char *text, apr_size_t len)
 {
     json_scan_t sc;
-    json_object *obj = NULL;
+    ajwt_json_t *obj = apr_palloc(p, sizeof(*obj));
 
-    *pobj = NULL;
     memset(&sc, 0, sizeof(sc));
     sc.cur = (const unsigned char *)text;
     sc.end = sc.cur + len;
     sc.pool = p;
-    sc.names = apr_array_make(p, 16, sizeof(json_name_t));
+    sc.stack = apr_array_make(p, 16, sizeof(ajwt_json_member_t));
     skip_ws(&sc);
     if (sc.cur >= sc.end || *sc.cur != '{') {
         return "not a JSON object";
     }
-    if (!scan_value(&sc, &obj)) {
-        *poom = sc.oom;
+    if (!scan_value(&sc, obj)) {
         return sc.why ? sc.why : "invalid JSON";
     }
     if (sc.cur != sc.end) {
-        json_object_put(obj);
         return "trailing data after JSON object";
     }
     *pobj = obj;
     return NULL;
 }
 
-static apr_status_t json_put_cleanup(void *obj)
-{
-    json_object_put(obj);
-    return APR_SUCCESS;
-}
-
-void ajwt_json_pool_own(apr_pool_t *p, json_object *obj)
-{
-    if (obj) {
-        apr_pool_cleanup_register(p, obj, json_put_cleanup,
-                                  apr_pool_cleanup_null);
-    }
-}
-
-apr_status_t ajwt_json_parse_object(json_object **pobj, apr_pool_t *p,
+apr_status_t ajwt_json_parse_object(const ajwt_json_t **pobj, apr_pool_t *p,
                                     const char *text, apr_size_t len,
                                     ajwt_err_t *err)
 {
-    int oom = 0;
     const char *why;
 
+    *pobj = NULL;
     if ((apr_size_t)(int)len != len) {
-        *pobj = NULL;
         return ajwt_err_set(err, AJWT_E_MALFORMED, "JSON: text too long");
     }
-    why = json_build(pobj, &oom, p, text, len);
+    why = json_build(pobj, p, text, len);
     if (why) {
-        return ajwt_err_set(err, oom ? AJWT_E_INTERNAL : AJWT_E_MALFORMED,
-                            "JSON: %s", why);
+        return ajwt_err_set(err, AJWT_E_MALFORMED, "JSON: %s", why);
     }
-    ajwt_json_pool_own(p, *pobj);
     return APR_SUCCESS;
-}
-
-const char *ajwt_json_compact(apr_pool_t *p, json_object *obj)
-{
-    const char *s = json_object_to_json_string_ext(
-        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-
-    return apr_pstrdup(p, s ? s : "null");
 }

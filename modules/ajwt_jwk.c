@@ -10,7 +10,7 @@
  * EVP_PKEY_public_check before they are classified by the same policy as
  * PEM keys. Output is written as text: every member but "kid" is a fixed
  * name or base64url, and "kid" is escaped.
- * Pure layer: APR, OpenSSL and json-c only.
+ * Pure layer: APR and OpenSSL only.
  */
 #include <string.h>
 
@@ -33,40 +33,40 @@
  * A string member of a JWK: *pval is NULL when absent.
  * @return 0, or -1 when present but not a string.
  */
-static int jwk_string(const char **pval, json_object *jwk, const char *name)
+static int jwk_string(const char **pval, const ajwt_json_t *jwk,
+                      const char *name)
 {
-    json_object *v;
+    const ajwt_json_t *v = ajwt_json_get(jwk, name);
 
     *pval = NULL;
-    if (!json_object_object_get_ex(jwk, name, &v)) {
+    if (!v) {
         return 0;
     }
-    if (!json_object_is_type(v, json_type_string)) {
+    if (!(*pval = ajwt_json_string(v, NULL))) {
         return -1;
     }
-    *pval = json_object_get_string(v);
     return 0;
 }
 
 /** Does the "key_ops" member, when present, allow "verify"? -1: malformed. */
-static int jwk_ops_verify(json_object *jwk)
+static int jwk_ops_verify(const ajwt_json_t *jwk)
 {
-    json_object *ops;
-    size_t i, n;
+    const ajwt_json_t *ops = ajwt_json_get(jwk, "key_ops");
+    apr_size_t i, n;
 
-    if (!json_object_object_get_ex(jwk, "key_ops", &ops)) {
+    if (!ops) {
         return 1;
     }
-    if (!json_object_is_type(ops, json_type_array)) {
+    if (!ajwt_json_is(ops, AJWT_JSON_ARRAY)) {
         return -1;
     }
-    n = json_object_array_length(ops);
+    n = ajwt_json_count(ops);
     for (i = 0; i < n; i++) {
-        json_object *op = json_object_array_get_idx(ops, i);
-        if (!json_object_is_type(op, json_type_string)) {
+        const char *op = ajwt_json_string(ajwt_json_item(ops, i), NULL);
+        if (!op) {
             return -1;
         }
-        if (!strcmp(json_object_get_string(op), "verify")) {
+        if (!strcmp(op, "verify")) {
             return 1;
         }
     }
@@ -78,7 +78,7 @@ static int jwk_ops_verify(json_object *jwk)
  * exactly want bytes. @return APR_SUCCESS or APR_EINVAL with err set.
  */
 static apr_status_t jwk_bytes(unsigned char **pdata, apr_size_t *plen,
-                              apr_pool_t *p, json_object *jwk,
+                              apr_pool_t *p, const ajwt_json_t *jwk,
                               const char *name, apr_size_t want,
                               ajwt_err_t *err)
 {
@@ -122,7 +122,7 @@ static EVP_PKEY *pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld)
     return pkey;
 }
 
-static EVP_PKEY *rsa_pkey(apr_pool_t *p, json_object *jwk, ajwt_err_t *err)
+static EVP_PKEY *rsa_pkey(apr_pool_t *p, const ajwt_json_t *jwk, ajwt_err_t *err)
 {
     unsigned char *n, *e;
     apr_size_t nlen, elen;
@@ -172,7 +172,7 @@ static const char *ec_group(const char *crv, apr_size_t *pcoord)
     return NULL;
 }
 
-static EVP_PKEY *ec_pkey(apr_pool_t *p, json_object *jwk, const char *group,
+static EVP_PKEY *ec_pkey(apr_pool_t *p, const ajwt_json_t *jwk, const char *group,
                          apr_size_t coord, ajwt_err_t *err)
 {
     unsigned char *x, *y, *pt;
@@ -202,7 +202,7 @@ static EVP_PKEY *ec_pkey(apr_pool_t *p, json_object *jwk, const char *group,
     return pkey;
 }
 
-static EVP_PKEY *okp_pkey(apr_pool_t *p, json_object *jwk, ajwt_err_t *err)
+static EVP_PKEY *okp_pkey(apr_pool_t *p, const ajwt_json_t *jwk, ajwt_err_t *err)
 {
     unsigned char *x;
     apr_size_t xlen;
@@ -245,7 +245,7 @@ static int alg_suits(ajwt_alg_e alg, const char *kty, const char *crv)
  * to be passed over (see ajwt_jwk_parse_set).
  */
 static apr_status_t jwk_import(ajwt_key_t **pkey, apr_pool_t *p,
-                               json_object *jwk, ajwt_err_t *err)
+                               const ajwt_json_t *jwk, ajwt_err_t *err)
 {
     const char *kty, *kid, *use, *alg_name, *crv;
     ajwt_alg_e alg = AJWT_ALG_UNKNOWN;
@@ -255,7 +255,7 @@ static apr_status_t jwk_import(ajwt_key_t **pkey, apr_pool_t *p,
     int ops;
 
     *pkey = NULL;
-    if (!json_object_is_type(jwk, json_type_object)) {
+    if (!ajwt_json_is(jwk, AJWT_JSON_OBJECT)) {
         return ajwt_err_set(err, AJWT_E_MALFORMED, "not a JSON object");
     }
     if (jwk_string(&kty, jwk, "kty") < 0 || !kty) {
@@ -339,7 +339,7 @@ apr_status_t ajwt_jwk_parse_set(apr_array_header_t **pkeys, int *pskipped,
                                 apr_pool_t *p, const char *text,
                                 apr_size_t len, ajwt_err_t *err)
 {
-    json_object *set, *list;
+    const ajwt_json_t *set, *list;
     apr_array_header_t *keys;
     size_t i, j, n;
 
@@ -348,18 +348,18 @@ apr_status_t ajwt_jwk_parse_set(apr_array_header_t **pkeys, int *pskipped,
     if (ajwt_json_parse_object(&set, p, text, len, err) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (!json_object_object_get_ex(set, "keys", &list) ||
-        !json_object_is_type(list, json_type_array)) {
+    list = ajwt_json_get(set, "keys");
+    if (!ajwt_json_is(list, AJWT_JSON_ARRAY)) {
         return ajwt_err_set(err, AJWT_E_MALFORMED,
                             "not a JWK Set: no \"keys\" array");
     }
-    n = json_object_array_length(list);
+    n = ajwt_json_count(list);
     keys = apr_array_make(p, n ? (int)n : 1, sizeof(const ajwt_key_t *));
     for (i = 0; i < n; i++) {
         ajwt_key_t *key;
         ajwt_err_t why;
 
-        if (jwk_import(&key, p, json_object_array_get_idx(list, i), &why)
+        if (jwk_import(&key, p, ajwt_json_item(list, i), &why)
             != APR_SUCCESS) {
             return ajwt_err_set(err, why.code, "keys[%u]: %s", (unsigned)i,
                                 why.text);

@@ -10,7 +10,7 @@
  * jwt-jwks-handler. Only public material ever leaves: an HMAC secret is
  * never published, and the private members of an RSA, EC or OKP JWK are
  * ignored on input (the key is used to verify only).
- * Pure layer: APR, OpenSSL and json-c only.
+ * Pure layer: APR and OpenSSL only.
  */
 #ifndef AJWT_JWK_H
 #define AJWT_JWK_H

@@ -10,7 +10,7 @@
  * v1.5 and PSS (salt = hash length, MGF1 with the same hash), ECDSA with raw
  * R||S of the curve's fixed size, Ed25519. Every call creates its own
  * OpenSSL contexts: keys are shared read-only between threads.
- * Pure layer: APR, OpenSSL and json-c only.
+ * Pure layer: APR and OpenSSL only.
  */
 #include <string.h>
 #include <strings.h>
@@ -26,8 +26,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
-
-#include <json-c/json.h>
 
 #include "ajwt_b64url.h"
 #include "ajwt_json.h"
@@ -57,7 +55,7 @@ static apr_size_t ec_coord_len(ajwt_alg_e alg)
  * @return APR_SUCCESS, or APR_EINVAL with AJWT_E_MALFORMED.
  */
 static apr_status_t decode_segment(unsigned char **pdata, apr_size_t *plen,
-                                   json_object **pobj, apr_pool_t *p,
+                                   const ajwt_json_t **pobj, apr_pool_t *p,
                                    const char *s, apr_size_t len,
                                    const char *what, ajwt_err_t *err)
 {
@@ -83,20 +81,19 @@ static apr_status_t decode_segment(unsigned char **pdata, apr_size_t *plen,
  * Optional string member name of obj: stored in *pval (NULL if absent).
  * @return APR_SUCCESS, or APR_EINVAL when present but not a string.
  */
-static apr_status_t opt_string(const char **pval, json_object *obj,
+static apr_status_t opt_string(const char **pval, const ajwt_json_t *obj,
                                const char *name, ajwt_err_t *err)
 {
-    json_object *v;
+    const ajwt_json_t *v = ajwt_json_get(obj, name);
 
     *pval = NULL;
-    if (!json_object_object_get_ex(obj, name, &v)) {
+    if (!v) {
         return APR_SUCCESS;
     }
-    if (!json_object_is_type(v, json_type_string)) {
+    if (!(*pval = ajwt_json_string(v, NULL))) {
         return ajwt_err_set(err, AJWT_E_MALFORMED,
                             "header '%s' is not a string", name);
     }
-    *pval = json_object_get_string(v);
     return APR_SUCCESS;
 }
 
@@ -114,7 +111,7 @@ static apr_status_t check_header(ajwt_jws_t *jws, ajwt_err_t *err)
     if (!jws->alg) {
         return ajwt_err_set(err, AJWT_E_MALFORMED, "header has no 'alg'");
     }
-    if (json_object_object_get_ex(jws->header, "crit", NULL)) {
+    if (ajwt_json_get(jws->header, "crit")) {
         return ajwt_err_set(err, AJWT_E_HEADER, "header 'crit' not supported");
     }
     if ((rv = opt_string(&jws->typ, jws->header, "typ", err)) != APR_SUCCESS) {
@@ -483,25 +480,18 @@ apr_status_t ajwt_jws_sign_raw(unsigned char **psig, apr_size_t *psig_len,
 static const char *sign_header(apr_pool_t *p, ajwt_alg_e alg,
                                const ajwt_key_t *key)
 {
-    json_object *h = json_object_new_object();
-    const char *s;
+    ajwt_json_t *h = ajwt_json_new_object(p);
 
-    if (!h) {
-        return NULL;
-    }
-    json_object_object_add(h, "alg",
-                           json_object_new_string(ajwt_alg_name(alg)));
-    json_object_object_add(h, "typ", json_object_new_string("JWT"));
+    ajwt_json_set(h, p, "alg", ajwt_json_new_string(p, ajwt_alg_name(alg)));
+    ajwt_json_set(h, p, "typ", ajwt_json_new_string(p, "JWT"));
     if (key->kid) {
-        json_object_object_add(h, "kid", json_object_new_string(key->kid));
+        ajwt_json_set(h, p, "kid", ajwt_json_new_string(p, key->kid));
     }
-    s = ajwt_json_compact(p, h);
-    json_object_put(h);
-    return s;
+    return ajwt_json_compact(p, h, NULL);
 }
 
 apr_status_t ajwt_jws_sign(const char **pcompact, apr_pool_t *p, ajwt_alg_e alg,
-                           const ajwt_key_t *key, json_object *payload,
+                           const ajwt_key_t *key, const ajwt_json_t *payload,
                            ajwt_err_t *err)
 {
     const char *hdr, *pl, *input;
@@ -516,7 +506,7 @@ apr_status_t ajwt_jws_sign(const char **pcompact, apr_pool_t *p, ajwt_alg_e alg,
     if (!payload || !(hdr = sign_header(p, alg, key))) {
         return ajwt_err_set(err, AJWT_E_INTERNAL, "cannot build token");
     }
-    pl = ajwt_json_compact(p, payload);
+    pl = ajwt_json_compact(p, payload, NULL);
     input = apr_pstrcat(
         p, ajwt_b64url_encode(p, (const unsigned char *)hdr, strlen(hdr)), ".",
         ajwt_b64url_encode(p, (const unsigned char *)pl, strlen(pl)), NULL);

@@ -10,23 +10,22 @@
  * the header before the signature is computed. HMAC tags compare in constant
  * time; ECDSA signatures are raw R||S of the curve's fixed size (RFC 7518
  * §3.4), never DER; PSS uses a salt of the hash length.
- * Pure layer: APR, OpenSSL and json-c only.
+ * Pure layer: APR and OpenSSL only.
  */
 #ifndef AJWT_JWS_H
 #define AJWT_JWS_H
 
-#include <json-c/json.h>
-
 #include "apr_pools.h"
 #include "apr_tables.h"
 #include "ajwt_err.h"
+#include "ajwt_json.h"
 #include "ajwt_key.h"
 
 typedef struct {
     const char *signing_input;      /* "<header b64>.<payload b64>" */
     apr_size_t signing_input_len;
-    json_object *header;            /* owned by the parse pool */
-    json_object *payload;           /* owned by the parse pool */
+    const ajwt_json_t *header;      /* in the parse pool */
+    const ajwt_json_t *payload;     /* in the parse pool */
     const char *alg;                /* header "alg" as given */
     const char *kid;                /* header "kid" or NULL */
     const char *typ;                /* header "typ" or NULL */
@@ -100,6 +99,6 @@ apr_status_t ajwt_jws_sign_raw(unsigned char **psig, apr_size_t *psig_len,
  */
 apr_status_t ajwt_jws_sign(const char **pcompact, apr_pool_t *p,
                            ajwt_alg_e alg, const ajwt_key_t *key,
-                           json_object *payload, ajwt_err_t *err);
+                           const ajwt_json_t *payload, ajwt_err_t *err);
 
 #endif /* AJWT_JWS_H */

@@ -186,14 +186,9 @@ static int rv_lookup(request_rec *r, const char *key, char *buf,
 }
 
 /** A string claim of payload, or NULL. */
-static const char *string_claim(json_object *payload, const char *name)
+static const char *string_claim(const ajwt_json_t *payload, const char *name)
 {
-    json_object *v;
-
-    return json_object_object_get_ex(payload, name, &v)
-                   && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v)
-               : NULL;
+    return ajwt_json_string(ajwt_json_get(payload, name), NULL);
 }
 
 /** The user's first good second, when revoked: 1 found, 0, -1 failure. */
@@ -207,12 +202,12 @@ static int rv_user_since(request_rec *r, const char *user, apr_int64_t *psince)
 }
 
 int ajwt_revoke_check(request_rec *r, const ajwt_dir_conf_t *dc,
-                      json_object *payload, const char *user,
+                      const ajwt_json_t *payload, const char *user,
                       ajwt_err_t *err)
 {
     const char *jti = string_claim(payload, "jti");
     const char *sub = string_claim(payload, "sub");
-    json_object *iat;
+    const ajwt_json_t *iat = ajwt_json_get(payload, "iat");
     apr_int64_t since;
     char buf[8];
     int fj = 0, fu;
@@ -227,11 +222,8 @@ int ajwt_revoke_check(request_rec *r, const ajwt_dir_conf_t *dc,
     }
     fu = rv_user_since(r, sub ? sub : user, &since);
     if (fu == 1) {
-        double issued = json_object_object_get_ex(payload, "iat", &iat)
-                                && (json_object_is_type(iat, json_type_int)
-                                    || json_object_is_type(iat,
-                                                           json_type_double))
-                            ? json_object_get_double(iat)
+        double issued = ajwt_json_is(iat, AJWT_JSON_NUMBER)
+                            ? ajwt_json_double(iat)
                             : -1;
         if (issued < (double)since) {
             ajwt_err_set(err, AJWT_E_REVOKED,

@@ -22,12 +22,11 @@
 #ifndef AJWT_REVOKE_H
 #define AJWT_REVOKE_H
 
-#include <json-c/json.h>
-
 #include "httpd.h"
 #include "http_config.h"
 
 #include "ajwt_config.h"
+#include "ajwt_json.h"
 #include "ajwt_err.h"
 
 /** AuthJWTRevocationCache PROVIDER[:ARGS] (main server config only). */
@@ -56,7 +55,7 @@ int ajwt_revoke_enabled(void);
  *         closed, HTTP_SERVICE_UNAVAILABLE.
  */
 int ajwt_revoke_check(request_rec *r, const ajwt_dir_conf_t *dc,
-                      json_object *payload, const char *user,
+                      const ajwt_json_t *payload, const char *user,
                       ajwt_err_t *err);
 
 /**

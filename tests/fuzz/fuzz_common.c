@@ -103,7 +103,7 @@ void fuzz_pool_end(apr_pool_t *p)
 {
     size_t i;
 
-    /* Cleanups (json_object_put, EVP frees) run while the blocks, which
+    /* Cleanups (EVP frees) run while the blocks, which
      * also hold APR's cleanup records, are still there. */
     apr_pool_destroy(p);
     tracked = NULL;
@@ -344,7 +344,7 @@ void fuzz_init(void)
 /* ------------------------------------------------------------------ */
 /* Pipeline                                                             */
 
-void fuzz_claims(apr_pool_t *p, json_object *payload, int variant)
+void fuzz_claims(apr_pool_t *p, const ajwt_json_t *payload, int variant)
 {
     static const char *const paths[] = {
         "sub", "role", "groups", "realm_access.roles", "a.b.c", "a..b", ".",
@@ -410,7 +410,7 @@ void fuzz_claims(apr_pool_t *p, json_object *payload, int variant)
     (void)ajwt_claims_export(p, payload, names);
 
     for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-        json_object *c = ajwt_claims_lookup(payload, paths[i]);
+        const ajwt_json_t *c = ajwt_claims_lookup(payload, paths[i]);
         if (c) {
             (void)ajwt_claims_text(p, c);
         }

@@ -83,6 +83,6 @@ apr_status_t fuzz_pipeline(apr_pool_t *p, const char *compact,
                            int *pparsed, ajwt_jws_t **pjws);
 
 /** The claims half of fuzz_pipeline, on any JSON object. */
-void fuzz_claims(apr_pool_t *p, json_object *payload, int variant);
+void fuzz_claims(apr_pool_t *p, const ajwt_json_t *payload, int variant);
 
 #endif /* FUZZ_COMMON_H */

@@ -55,7 +55,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void json_mode(apr_pool_t *p, const uint8_t *data, size_t size,
                       int variant)
 {
-    json_object *obj = NULL, *again = NULL;
+    const ajwt_json_t *obj = NULL, *again = NULL;
     const char *text, *text2;
     ajwt_err_t err;
     apr_status_t rv;
@@ -68,16 +68,16 @@ static void json_mode(apr_pool_t *p, const uint8_t *data, size_t size,
         }
         return;
     }
-    if (!obj || !json_object_is_type(obj, json_type_object)) {
+    if (!ajwt_json_is(obj, AJWT_JSON_OBJECT)) {
         fuzz_fail("JSON accepted but not an object", NULL);
     }
-    text = ajwt_json_compact(p, obj);
+    text = ajwt_json_compact(p, obj, NULL);
     ajwt_err_clear(&err);
     if (ajwt_json_parse_object(&again, p, text, strlen(text), &err) !=
         APR_SUCCESS) {
         fuzz_fail("compact JSON of an accepted object is refused", err.text);
     }
-    text2 = ajwt_json_compact(p, again);
+    text2 = ajwt_json_compact(p, again, NULL);
     if (strcmp(text, text2)) {
         fuzz_fail("compact JSON does not round-trip", NULL);
     }
@@ -109,16 +109,20 @@ static void b64url_mode(apr_pool_t *p, const uint8_t *data, size_t size)
 
 static void lookup_mode(apr_pool_t *p, const uint8_t *data, size_t size)
 {
-    static json_object *claims; /* parsed once, owned by this target */
+    static apr_pool_t *claims_pool; /* lives as long as the target */
+    static const ajwt_json_t *claims; /* parsed once */
     const uint8_t *nul = size ? memchr(data, '\0', size) : NULL;
     char *path = fuzz_strndup(data, nul ? (size_t)(nul - data) : size);
     char *value = nul ? fuzz_strndup(nul + 1, size - (size_t)(nul - data) - 1)
                       : NULL;
-    json_object *c;
+    const ajwt_json_t *c;
+    ajwt_err_t err;
 
     if (!claims) {
-        claims = json_tokener_parse(fixed_claims);
-        if (!claims) {
+        if (apr_pool_create(&claims_pool, NULL) != APR_SUCCESS
+            || ajwt_json_parse_object(&claims, claims_pool, fixed_claims,
+                                      strlen(fixed_claims), &err)
+                   != APR_SUCCESS) {
             fuzz_fail("fixed claims do not parse", NULL);
         }
     }

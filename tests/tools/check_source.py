@@ -14,7 +14,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PURE = ["ajwt_b64url", "ajwt_json", "ajwt_key", "ajwt_jws", "ajwt_claims",
+PURE = ["ajwt_b64url", "ajwt_json", "ajwt_json_tree", "ajwt_key", "ajwt_jws", "ajwt_claims",
         "ajwt_token", "ajwt_err", "ajwt_url", "ajwt_cookie", "ajwt_vcache",
         "ajwt_jwk"]
 LOG_CALL = re.compile(r"\bap_log_(?:r|p|c|)error\s*\(")

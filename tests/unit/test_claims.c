@@ -6,8 +6,6 @@
  */
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "apr_strings.h"
 #include "apr_tables.h"
 
@@ -17,13 +15,15 @@
 
 #define NOW 1700000000
 
-/** Parse a JSON text (json-c, lenient) into an object owned by the pool. */
-static json_object *js(const char *text)
+/** Parse a JSON object text (strictly, as tokens are) into the pool. */
+static const ajwt_json_t *js(const char *text)
 {
-    json_object *obj = json_tokener_parse(text);
+    const ajwt_json_t *obj;
+    ajwt_err_t err;
 
-    ck_assert_msg(obj != NULL, "test JSON does not parse: %s", text);
-    ajwt_json_pool_own(ajwt_test_pool, obj);
+    ck_assert_msg(ajwt_json_parse_object(&obj, ajwt_test_pool, text,
+                                         strlen(text), &err) == APR_SUCCESS,
+                  "test JSON does not parse: %s: %s", text, err.text);
     return obj;
 }
 
@@ -174,8 +174,21 @@ START_TEST(test_not_object)
 {
     ajwt_claims_policy_t pol = policy_at(NOW, 0);
 
-    ck_assert_int_eq(run("[1,2]", &pol), AJWT_E_MALFORMED);
-    ck_assert_int_eq(run("\"exp\"", &pol), AJWT_E_MALFORMED);
+    const ajwt_json_t *p = js("{\"a\":[1,2],\"s\":\"exp\"}");
+    const char *user;
+    ajwt_err_t err;
+
+    /* the parser gives objects only; members of other types, and NULL */
+    ck_assert_int_eq(ajwt_claims_check(&user, ajwt_json_get(p, "a"), &pol,
+                                       &err),
+                     APR_EINVAL);
+    ck_assert_int_eq(err.code, AJWT_E_MALFORMED);
+    ck_assert_int_eq(ajwt_claims_check(&user, ajwt_json_get(p, "s"), &pol,
+                                       &err),
+                     APR_EINVAL);
+    ck_assert_int_eq(err.code, AJWT_E_MALFORMED);
+    ck_assert_int_eq(ajwt_claims_check(&user, NULL, &pol, &err), APR_EINVAL);
+    ck_assert_int_eq(err.code, AJWT_E_MALFORMED);
 }
 END_TEST
 
@@ -214,8 +227,8 @@ START_TEST(test_audience)
     ck_assert_int_eq(run_ia(NULL, a, "\"aud\":null"), AJWT_E_AUDIENCE);
     ck_assert_int_eq(run_ia(NULL, a, "\"aud\":true"), AJWT_E_AUDIENCE);
     ck_assert_int_eq(run_ia(NULL, a, "\"aud\":{\"app\":1}"), AJWT_E_AUDIENCE);
-    ck_assert_int_eq(run_ia(NULL, a, "\"aud\":\"app\\u0000x\""),
-                     AJWT_E_AUDIENCE);
+    ck_assert_int_eq(run_ia(NULL, a, "\"aud\":\"appx\""), AJWT_E_AUDIENCE);
+    /* "app\u0000x" never gets here: the parser refuses \u0000 */
     /* no audience configured: aud is not looked at */
     ck_assert_int_eq(run_ia(NULL, NULL, "\"aud\":42"), AJWT_OK);
 }
@@ -234,9 +247,7 @@ START_TEST(test_issuer)
     ck_assert_int_eq(
         run_ia(i, NULL, "\"iss\":\"https://auth.example.test.evil\""),
         AJWT_E_ISSUER);
-    ck_assert_int_eq(
-        run_ia(i, NULL, "\"iss\":\"https://auth.example.test\\u0000x\""),
-        AJWT_E_ISSUER);
+    /* "...test\u0000x" never gets here: the parser refuses \u0000 */
     ck_assert_int_eq(run_ia(i, NULL, "\"iss\":\"\""), AJWT_E_ISSUER);
     ck_assert_int_eq(run_ia(i, NULL, ""), AJWT_E_ISSUER);
     ck_assert_int_eq(run_ia(i, NULL, "\"iss\":null"), AJWT_E_ISSUER);
@@ -257,7 +268,7 @@ static ajwt_code_e run_u(const char *uc, const char *claims, const char **pu)
 {
     ajwt_claims_policy_t pol = policy_at(NOW, 0);
     ajwt_err_t err;
-    json_object *payload;
+    const ajwt_json_t *payload;
     apr_status_t rv;
 
     pol.user_claim = uc;
@@ -284,8 +295,7 @@ START_TEST(test_user_claim)
     ck_assert_int_eq(run_u(NULL, "\"sub\":\"al\\nice\"", &u), AJWT_E_CLAIM);
     ck_assert_int_eq(run_u(NULL, "\"sub\":\"alice\\r\"", &u), AJWT_E_CLAIM);
     ck_assert_int_eq(run_u(NULL, "\"sub\":\"alice\\u007f\"", &u), AJWT_E_CLAIM);
-    ck_assert_int_eq(run_u(NULL, "\"sub\":\"alice\\u0000bob\"", &u),
-                     AJWT_E_CLAIM);
+    /* "alice\u0000bob" cannot reach the check: the parser refuses it */
     ck_assert_int_eq(run_u(NULL, "\"sub\":\"\\u00e9l\\u00e8ve\"", &u), AJWT_OK);
     ck_assert_str_eq(u, "\xc3\xa9l\xc3\xa8ve");
     /* AuthJWTUserClaim email */
@@ -303,31 +313,29 @@ END_TEST
 START_TEST(test_user_points_into_payload)
 {
     ajwt_claims_policy_t pol = policy_at(NOW, 0);
-    json_object *payload = js("{\"exp\":1800000000,\"sub\":\"bob\"}");
-    json_object *sub;
+    const ajwt_json_t *payload = js("{\"exp\":1800000000,\"sub\":\"bob\"}");
     const char *u = NULL;
     ajwt_err_t err;
 
     ck_assert_int_eq(ajwt_claims_check(&u, payload, &pol, &err), APR_SUCCESS);
-    ck_assert(json_object_object_get_ex(payload, "sub", &sub));
-    ck_assert_ptr_eq(u, json_object_get_string(sub));
+    ck_assert_ptr_eq(u, ajwt_json_string(ajwt_json_get(payload, "sub"), NULL));
 }
 END_TEST
 
 START_TEST(test_lookup)
 {
-    json_object *p = js("{\"a\":{\"b\":\"x\",\"c\":{\"d\":[1,2]}},"
+    const ajwt_json_t *p = js("{\"a\":{\"b\":\"x\",\"c\":{\"d\":[1,2]}},"
                         "\"s\":\"top\",\"n\":null,\"a.b\":\"flat\"}");
-    json_object *o;
+    const ajwt_json_t *o;
 
     o = ajwt_claims_lookup(p, "s");
-    ck_assert_str_eq(json_object_get_string(o), "top");
+    ck_assert_str_eq(ajwt_json_string(o, NULL), "top");
     o = ajwt_claims_lookup(p, "a.b");
-    ck_assert_str_eq(json_object_get_string(o), "x");
+    ck_assert_str_eq(ajwt_json_string(o, NULL), "x");
     o = ajwt_claims_lookup(p, "a.c.d");
-    ck_assert(json_object_is_type(o, json_type_array));
+    ck_assert(ajwt_json_is(o, AJWT_JSON_ARRAY));
     o = ajwt_claims_lookup(p, "a");
-    ck_assert(json_object_is_type(o, json_type_object));
+    ck_assert(ajwt_json_is(o, AJWT_JSON_OBJECT));
     ck_assert_ptr_null(ajwt_claims_lookup(p, "missing"));
     ck_assert_ptr_null(ajwt_claims_lookup(p, "a.missing"));
     ck_assert_ptr_null(ajwt_claims_lookup(p, "a.b.c"));
@@ -347,11 +355,11 @@ END_TEST
 
 START_TEST(test_match)
 {
-    json_object *p = js("{\"s\":\"admin\",\"i\":42,\"d\":1.5,\"t\":true,"
+    const ajwt_json_t *p = js("{\"s\":\"admin\",\"i\":42,\"d\":1.5,\"t\":true,"
                         "\"f\":false,\"arr\":[\"a\",\"b\",3,true],"
                         "\"o\":{\"x\":\"admin\"},\"n\":null,"
-                        "\"nest\":[[\"deep\"]],\"z\":\"a\\u0000b\"}");
-    json_object *s = ajwt_claims_lookup(p, "s");
+                        "\"nest\":[[\"deep\"]],\"m\":-0,\"e\":1E+3}");
+    const ajwt_json_t *s = ajwt_claims_lookup(p, "s");
 
     ck_assert(ajwt_claims_match(s, "admin"));
     ck_assert(!ajwt_claims_match(s, "admi"));
@@ -377,7 +385,11 @@ START_TEST(test_match)
     ck_assert(!ajwt_claims_match(ajwt_claims_lookup(p, "n"), ""));
     ck_assert(!ajwt_claims_match(ajwt_claims_lookup(p, "n"), "null"));
     ck_assert(!ajwt_claims_match(ajwt_claims_lookup(p, "nest"), "deep"));
-    ck_assert(!ajwt_claims_match(ajwt_claims_lookup(p, "z"), "a"));
+    /* numbers match as the serialiser writes them (json-c's text) */
+    ck_assert(ajwt_claims_match(ajwt_claims_lookup(p, "m"), "0"));
+    ck_assert(!ajwt_claims_match(ajwt_claims_lookup(p, "m"), "-0"));
+    ck_assert(ajwt_claims_match(ajwt_claims_lookup(p, "e"), "1E+3"));
+    ck_assert(!ajwt_claims_match(ajwt_claims_lookup(p, "e"), "1000"));
     ck_assert(!ajwt_claims_match(ajwt_claims_lookup(p, "missing"), "admin"));
     ck_assert(!ajwt_claims_match(s, NULL));
 }
@@ -386,7 +398,7 @@ END_TEST
 /** ajwt_claims_text of the member "v" of the JSON object text. */
 static const char *text_of(const char *json)
 {
-    json_object *p = js(json);
+    const ajwt_json_t *p = js(json);
 
     return ajwt_claims_text(ajwt_test_pool, ajwt_claims_lookup(p, "v"));
 }
@@ -425,7 +437,6 @@ START_TEST(test_text_control_chars)
     ck_assert_ptr_null(text_of("{\"v\":\"tab\\there\"}"));
     ck_assert_ptr_null(text_of("{\"v\":\"\\u001f\"}"));
     ck_assert_ptr_null(text_of("{\"v\":\"del\\u007f\"}"));
-    ck_assert_ptr_null(text_of("{\"v\":\"nul\\u0000after\"}"));
     ck_assert_ptr_null(text_of("{\"v\":[\"ok\",\"bad\\n\"]}"));
     ck_assert_ptr_null(text_of("{\"v\":\"C1 \\u0085 next line\"}"));
     ck_assert_ptr_null(text_of("{\"v\":\"C1 \\u009f\"}"));
@@ -459,7 +470,7 @@ static const ajwt_claim_kv_t *kv_at(const apr_array_header_t *a, int i)
 
 START_TEST(test_export_all)
 {
-    json_object *p = js("{\"sub\":\"alice\",\"exp\":1800000000,"
+    const ajwt_json_t *p = js("{\"sub\":\"alice\",\"exp\":1800000000,"
                         "\"roles\":[\"a\",\"b\"],\"x-y\":{\"k\":1},"
                         "\"bad\":\"line\\nbreak\",\"n\":null,\"ok\":true}");
     apr_array_header_t *a = ajwt_claims_export(ajwt_test_pool, p, NULL);
@@ -482,7 +493,7 @@ END_TEST
 
 START_TEST(test_export_collisions)
 {
-    json_object *p = js("{\"sub\":\"alice\",\"role\":\"user\","
+    const ajwt_json_t *p = js("{\"sub\":\"alice\",\"role\":\"user\","
                         "\"ROLE\":\"admin\",\"ro-le\":1,\"ro_le\":2,"
                         "\"ok\":true}");
     apr_array_header_t *a = ajwt_claims_export(ajwt_test_pool, p, NULL);
@@ -496,7 +507,7 @@ END_TEST
 
 START_TEST(test_export_filtered)
 {
-    json_object *p = js("{\"sub\":\"alice\",\"email\":\"a@x.test\","
+    const ajwt_json_t *p = js("{\"sub\":\"alice\",\"email\":\"a@x.test\","
                         "\"x-y\":\"dash\",\"x_y\":\"under\",\"exp\":5}");
     apr_array_header_t *names =
         apr_array_make(ajwt_test_pool, 4, sizeof(const char *));
@@ -516,29 +527,35 @@ START_TEST(test_export_filtered)
     /* an empty list exports nothing; a non-object payload neither */
     names = apr_array_make(ajwt_test_pool, 1, sizeof(const char *));
     ck_assert_int_eq(ajwt_claims_export(ajwt_test_pool, p, names)->nelts, 0);
-    ck_assert_int_eq(ajwt_claims_export(ajwt_test_pool, js("[1]"), NULL)->nelts,
+    ck_assert_int_eq(ajwt_claims_export(ajwt_test_pool,
+                                        ajwt_claims_lookup(js("{\"a\":[1]}"),
+                                                           "a"),
+                                        NULL)->nelts,
                      0);
 }
 END_TEST
 
 /** Expect the string member name of obj to be value. */
-static void expect_str(json_object *obj, const char *name, const char *value)
+static void expect_str(const ajwt_json_t *obj, const char *name,
+                       const char *value)
 {
-    json_object *m;
+    const ajwt_json_t *m = ajwt_json_get(obj, name);
 
-    ck_assert_msg(json_object_object_get_ex(obj, name, &m), "no %s", name);
-    ck_assert(json_object_is_type(m, json_type_string));
-    ck_assert_str_eq(json_object_get_string(m), value);
+    ck_assert_msg(m != NULL, "no %s", name);
+    ck_assert(ajwt_json_is(m, AJWT_JSON_STRING));
+    ck_assert_str_eq(ajwt_json_string(m, NULL), value);
 }
 
 /** Expect the integer member name of obj to be value. */
-static void expect_int(json_object *obj, const char *name, apr_int64_t value)
+static void expect_int(const ajwt_json_t *obj, const char *name,
+                       apr_int64_t value)
 {
-    json_object *m;
+    const ajwt_json_t *m = ajwt_json_get(obj, name);
+    apr_int64_t v;
 
-    ck_assert_msg(json_object_object_get_ex(obj, name, &m), "no %s", name);
-    ck_assert(json_object_is_type(m, json_type_int));
-    ck_assert_int_eq(json_object_get_int64(m), value);
+    ck_assert_msg(m != NULL, "no %s", name);
+    ck_assert(ajwt_json_int64(&v, m));
+    ck_assert_int_eq(v, value);
 }
 
 START_TEST(test_build)
@@ -546,7 +563,7 @@ START_TEST(test_build)
     apr_array_header_t *extra =
         apr_array_make(ajwt_test_pool, 4, sizeof(ajwt_claim_kv_t));
     ajwt_claim_kv_t kv;
-    json_object *o;
+    const ajwt_json_t *o;
     ajwt_claims_policy_t pol = policy_at(NOW, 0);
     const char *u;
     ajwt_err_t err;
@@ -573,7 +590,7 @@ START_TEST(test_build)
     o = ajwt_claims_build(ajwt_test_pool, "https://iss.test", "app", "alice",
                           NOW, 900, "jti-1", extra);
     ck_assert_ptr_nonnull(o);
-    ck_assert_int_eq(json_object_object_length(o), 9);
+    ck_assert_uint_eq(ajwt_json_count(o), 9);
     expect_str(o, "iss", "https://iss.test");
     expect_str(o, "aud", "app");
     expect_str(o, "sub", "alice");
@@ -583,7 +600,7 @@ START_TEST(test_build)
     expect_str(o, "jti", "jti-1");
     expect_str(o, "email", "a@x.test");
     expect_str(o, "level", "3");
-    ck_assert_str_eq(ajwt_json_compact(ajwt_test_pool, o),
+    ck_assert_str_eq(ajwt_json_compact(ajwt_test_pool, o, NULL),
                      "{\"iss\":\"https://iss.test\",\"aud\":\"app\","
                      "\"sub\":\"alice\",\"iat\":1700000000,"
                      "\"nbf\":1700000000,\"exp\":1700000900,"
@@ -606,7 +623,7 @@ START_TEST(test_build_minimal)
     apr_array_header_t *extra =
         apr_array_make(ajwt_test_pool, 1, sizeof(ajwt_claim_kv_t));
     ajwt_claim_kv_t kv;
-    json_object *o;
+    const ajwt_json_t *o;
 
     /* a registered name stays out even when build did not set it */
     kv.name = "iss";
@@ -615,9 +632,9 @@ START_TEST(test_build_minimal)
     o = ajwt_claims_build(ajwt_test_pool, NULL, NULL, "bob", 100, 60, "j",
                           extra);
     ck_assert_ptr_nonnull(o);
-    ck_assert(!json_object_object_get_ex(o, "iss", NULL));
-    ck_assert(!json_object_object_get_ex(o, "aud", NULL));
-    ck_assert_int_eq(json_object_object_length(o), 5);
+    ck_assert_ptr_null(ajwt_json_get(o, "iss"));
+    ck_assert_ptr_null(ajwt_json_get(o, "aud"));
+    ck_assert_uint_eq(ajwt_json_count(o), 5);
     expect_str(o, "sub", "bob");
     expect_int(o, "iat", 100);
     expect_int(o, "nbf", 100);
@@ -626,7 +643,7 @@ START_TEST(test_build_minimal)
 
     o = ajwt_claims_build(ajwt_test_pool, NULL, NULL, "bob", 100, 60, "j",
                           NULL);
-    ck_assert_int_eq(json_object_object_length(o), 5);
+    ck_assert_uint_eq(ajwt_json_count(o), 5);
 }
 END_TEST
 

@@ -114,7 +114,7 @@ START_TEST(test_sign_verify_all_algs)
 {
     const alg_case_t *c = &alg_cases[_i];
     ajwt_key_t *priv, *pub;
-    json_object *payload;
+    const ajwt_json_t *payload;
     const char *tok;
     ajwt_jws_t *jws;
     ajwt_err_t err;
@@ -157,7 +157,7 @@ END_TEST
 START_TEST(test_sign_header_shape)
 {
     ajwt_key_t *k = secret_key(32, NULL);
-    json_object *payload;
+    const ajwt_json_t *payload;
     const char *tok;
     ajwt_err_t err;
 
@@ -181,11 +181,10 @@ START_TEST(test_sign_refusals)
 {
     ajwt_key_t *pub = ajwt_test_key("P-256", 0, NULL);
     ajwt_key_t *short_secret = secret_key(31, NULL);
-    json_object *payload = json_object_new_object();
+    const ajwt_json_t *payload = ajwt_json_new_object(ajwt_test_pool);
     const char *tok;
     ajwt_err_t err;
 
-    ajwt_json_pool_own(ajwt_test_pool, payload);
     ck_assert_int_eq(
         ajwt_jws_sign(&tok, ajwt_test_pool, AJWT_ALG_ES256, pub, payload, &err),
         APR_EINVAL);
