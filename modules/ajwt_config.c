@@ -33,7 +33,6 @@
 #include "ajwt_revoke.h"
 
 #define AJWT_KEYFILE_MAX (1024 * 1024)
-#define AJWT_MIN_SECRET 32
 
 #define AJWT_MERGE_INT(f) (n->f = (add->f != AJWT_UNSET) ? add->f : base->f)
 #define AJWT_MERGE_PTR(f) (n->f = (add->f != NULL) ? add->f : base->f)
@@ -405,17 +404,6 @@ static const char *set_alg(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
-/** Does a secret look like PEM text ("-----BEGIN" after blanks)? */
-static int looks_like_pem(const unsigned char *b, apr_size_t len)
-{
-    apr_size_t i = 0;
-
-    while (i < len && apr_isspace(b[i])) {
-        i++;
-    }
-    return len - i >= 10 && !memcmp(b + i, "-----BEGIN", 10);
-}
-
 static const char *secret_key(cmd_parms *cmd, ajwt_dir_conf_t *dc,
                               const unsigned char *bytes, apr_size_t len,
                               const char *what)
@@ -423,18 +411,9 @@ static const char *secret_key(cmd_parms *cmd, ajwt_dir_conf_t *dc,
     ajwt_key_t *key;
     ajwt_err_t err;
 
-    if (looks_like_pem(bytes, len)) {
-        return apr_psprintf(cmd->pool,
-                            "%s: %s holds a PEM key, not an HMAC secret (use "
-                            "AuthJWTSignaturePublicKeyFile with RS/PS/ES/EdDSA; "
-                            "an HMAC secret made of a public key is public)",
-                            cmd->cmd->name, what);
-    }
-    if (len < AJWT_MIN_SECRET) {
-        return apr_psprintf(cmd->pool,
-                            "%s: the secret is %" APR_SIZE_T_FMT " bytes; HMAC "
-                            "needs at least the hash size (32/48/64 bytes "
-                            "for HS256/384/512)", cmd->cmd->name, len);
+    if (ajwt_key_check_secret(bytes, len, &err) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, what,
+                            err.text);
     }
     if (ajwt_key_from_secret(&key, cmd->pool, bytes, len, NULL, &err)
         != APR_SUCCESS) {

@@ -289,7 +289,8 @@ static apr_status_t jwk_import(ajwt_key_t **pkey, apr_pool_t *p,
         apr_size_t klen;
         ajwt_key_t *key;
 
-        if (jwk_bytes(&k, &klen, p, jwk, "k", 0, err) != APR_SUCCESS) {
+        if (jwk_bytes(&k, &klen, p, jwk, "k", 0, err) != APR_SUCCESS
+            || ajwt_key_check_secret(k, klen, err) != APR_SUCCESS) {
             return APR_EINVAL;
         }
         if (ajwt_key_from_secret(&key, p, k, klen, kid, err) != APR_SUCCESS) {

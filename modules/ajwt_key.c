@@ -197,6 +197,31 @@ EVP_MAC_CTX *ajwt_key_hmac_ctx(const ajwt_key_t *key, ajwt_alg_e alg)
     return EVP_MAC_CTX_dup(key->hmac[i]);
 }
 
+apr_status_t ajwt_key_check_secret(const unsigned char *secret,
+                                   apr_size_t len, ajwt_err_t *err)
+{
+    apr_size_t i = 0;
+
+    ajwt_err_clear(err);
+    while (i < len && (secret[i] == ' ' || secret[i] == '\t'
+                       || secret[i] == '\r' || secret[i] == '\n')) {
+        i++;
+    }
+    if (len - i >= 10 && !memcmp(secret + i, "-----BEGIN", 10)) {
+        return ajwt_err_set(err, AJWT_E_KEY,
+                            "this is a PEM key, not an HMAC secret (RS/PS/"
+                            "ES/EdDSA verify with a public key file; an HMAC "
+                            "secret made of a public key is public)");
+    }
+    if (len < AJWT_MIN_SECRET) {
+        return ajwt_err_set(err, AJWT_E_KEY,
+                            "the secret is %" APR_SIZE_T_FMT " bytes; HMAC "
+                            "needs at least the hash size (32/48/64 bytes "
+                            "for HS256/384/512)", len);
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t ajwt_key_from_secret(ajwt_key_t **pkey, apr_pool_t *p,
                                   const unsigned char *secret, apr_size_t len,
                                   const char *kid, ajwt_err_t *err)
@@ -342,9 +367,51 @@ static int ec_curve_nid(const EVP_PKEY *pkey)
     return nid;
 }
 
+/*
+ * The y coordinates (little-endian, sign bit of x cleared) of the Ed25519
+ * points of small order: 1 (the neutral element), p-1 (order 2), 0
+ * (order 4) and the two of order 8. Any signature "verifies" under such a
+ * key for some message, so no key may be one of them (nor encode y >= p).
+ */
+static const unsigned char ed25519_small_order[][32] = {
+    {0x00},
+    {0x01},
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+     0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+     0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+     0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+     0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+};
+
+/** Is the 32-byte Ed25519 public key a small-order or non-canonical point? */
+static int ed25519_weak(const unsigned char a[32])
+{
+    unsigned char y[32];
+    apr_size_t i;
+    int ge_p = 1;
+
+    memcpy(y, a, 32);
+    y[31] &= 0x7f;
+    for (i = 0; i < sizeof(ed25519_small_order) / 32; i++) {
+        if (!memcmp(y, ed25519_small_order[i], 32)) {
+            return 1;
+        }
+    }
+    /* y >= p = 2^255 - 19: every byte 0xff but the first >= 0xed */
+    for (i = 1; i < 31; i++) {
+        ge_p &= y[i] == 0xff;
+    }
+    return ge_p && y[31] == 0x7f && y[0] >= 0xed;
+}
+
 /**
  * Classify pkey into key (kty, bits, curve) by the load-time policy: RSA of
- * at least 2048 bits, EC on P-256/384/521, Ed25519.
+ * at least 2048 bits, EC on P-256/384/521, Ed25519 (not a small-order
+ * point).
  * @return APR_SUCCESS, or APR_EINVAL with AJWT_E_KEY.
  */
 static apr_status_t key_classify(ajwt_key_t *key, const EVP_PKEY *pkey,
@@ -370,9 +437,20 @@ static apr_status_t key_classify(ajwt_key_t *key, const EVP_PKEY *pkey,
         }
         key->kty = AJWT_KTY_EC;
         return APR_SUCCESS;
-    case EVP_PKEY_ED25519:
+    case EVP_PKEY_ED25519: {
+        unsigned char a[32];
+        size_t alen = sizeof(a);
+
+        if (EVP_PKEY_get_raw_public_key(pkey, a, &alen) != 1 || alen != 32
+            || ed25519_weak(a)) {
+            ERR_clear_error();
+            return ajwt_err_set(err, AJWT_E_KEY,
+                                "Ed25519 public key is a point of small "
+                                "order or not canonical");
+        }
         key->kty = AJWT_KTY_OKP;
         return APR_SUCCESS;
+    }
     default:
         return ajwt_err_set(err, AJWT_E_KEY,
                             "unsupported key type (RSA, EC or Ed25519 only)");

@@ -104,6 +104,18 @@ apr_status_t ajwt_crypto_init(ajwt_err_t *err);
  */
 void ajwt_crypto_release(void);
 
+/** The shortest HMAC secret accepted from configuration (HS256's hash). */
+#define AJWT_MIN_SECRET 32
+
+/**
+ * The load-time policy for an HMAC secret from configuration (a directive
+ * or an "oct" JWK): at least AJWT_MIN_SECRET bytes, and not PEM text (an
+ * HMAC secret made of a public key is public).
+ * @return APR_SUCCESS, or APR_EINVAL with AJWT_E_KEY and the reason.
+ */
+apr_status_t ajwt_key_check_secret(const unsigned char *secret,
+                                   apr_size_t len, ajwt_err_t *err);
+
 /**
  * Make an HMAC key from raw secret bytes (copied into p). Any length is
  * accepted here; ajwt_key_fits() enforces the minimum for an algorithm.

@@ -156,6 +156,8 @@ START_TEST(test_jwk_passed_over)
 }
 END_TEST
 
+#define OKP(x) "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" x "\"}]}"
+
 START_TEST(test_jwk_refused)
 {
     const char *ec = jwk_of("P-256", "e", AJWT_ALG_ES256);
@@ -201,6 +203,20 @@ START_TEST(test_jwk_refused)
                     "]}", NULL),
         apr_pstrcat(ajwt_test_pool, "{\"keys\":[", subst(ec, "\"x\"", "\"z\""),
                     "]}", NULL),
+        /* HMAC secrets: shorter than 32 bytes, or PEM text */
+        "{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAAAAAAAAAAAAAAAAAAAA\"}]}",
+        "{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":"
+        "\"LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUlJQklqQU5CZ2txaGtpRzl3MEJBUUVGQUFPQwo\"}]}",
+        /* Ed25519 points of small order (1, 0, p-1, p, p+1, the two of
+         * order 8, 1 with the sign bit): any signature would do */
+        OKP("AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        OKP("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        OKP("7P_______________________________________38"),
+        OKP("7f_______________________________________38"),
+        OKP("7v_______________________________________38"),
+        OKP("JuiVj8KyJ7BFw_SJ8u-Y8NXfrAXTxjM5sTgCiG1T_AU"),
+        OKP("xxdqcD1N2E-6PAt2DRBnDyogU_osOczGTsf9d5KsA3o"),
+        OKP("AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA"),
     };
     apr_array_header_t *keys;
     ajwt_err_t err;
@@ -289,7 +305,7 @@ TCase *ajwt_jwk_tcase(void)
     tcase_add_test(tc, test_jwk_secrets_never_published);
     tcase_add_test(tc, test_jwk_kid_escaped);
     tcase_add_test(tc, test_jwk_passed_over);
-    tcase_add_loop_test(tc, test_jwk_refused, 0, 20);
+    tcase_add_loop_test(tc, test_jwk_refused, 0, 30);
     tcase_add_test(tc, test_jwk_select_by_alg);
     tcase_add_test(tc, test_jwk_alg_restricts);
     return tc;

@@ -375,6 +375,44 @@ START_TEST(test_pem_wrong_kind)
 }
 END_TEST
 
+/* An Ed25519 public key that is a point of order 8: refused at load. */
+START_TEST(test_pem_ed25519_small_order)
+{
+    ajwt_key_t *k;
+    ajwt_err_t err;
+
+    ck_assert_int_eq(load(&k,
+                          "-----BEGIN PUBLIC KEY-----\n"
+                          "MCowBQYDK2VwAyEAJuiVj8KyJ7BFw/SJ8u+Y8NXfrAXTxjM5sTgCiG1T/AU=\n"
+                          "-----END PUBLIC KEY-----\n",
+                          0, &err),
+                     APR_EINVAL);
+    ck_assert_int_eq(err.code, AJWT_E_KEY);
+    ck_assert_ptr_nonnull(strstr(err.text, "small order"));
+    /* a genuine one still loads */
+    ck_assert_int_eq(load(&k, ajwt_test_pem("ED25519", "pub"), 0, &err),
+                     APR_SUCCESS);
+}
+END_TEST
+
+/* HMAC secrets from configuration: 32 bytes at least, never PEM text. */
+START_TEST(test_secret_policy)
+{
+    static const char pem[] = "  -----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0B\n";
+    unsigned char s[64];
+    ajwt_err_t err;
+
+    memset(s, 'k', sizeof(s));
+    ck_assert_int_eq(ajwt_key_check_secret(s, 31, &err), APR_EINVAL);
+    ck_assert_int_eq(err.code, AJWT_E_KEY);
+    ck_assert_int_eq(ajwt_key_check_secret(s, 32, &err), APR_SUCCESS);
+    ck_assert_int_eq(ajwt_key_check_secret((const unsigned char *)pem,
+                                           sizeof(pem) - 1, &err),
+                     APR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "PEM"));
+}
+END_TEST
+
 START_TEST(test_fits_matrix)
 {
     ajwt_key_t *rsa = ajwt_test_key("RSA2048", 0, NULL);
@@ -455,6 +493,8 @@ TCase *ajwt_key_tcase(void)
     tcase_add_test(tc, test_pem_private_forms);
     tcase_add_test(tc, test_pem_ec_parameters_block);
     tcase_add_test(tc, test_pem_wrong_kind);
+    tcase_add_test(tc, test_pem_ed25519_small_order);
+    tcase_add_test(tc, test_secret_policy);
     tcase_add_test(tc, test_fits_matrix);
     tcase_add_test(tc, test_pool_cleanup);
     tcase_add_test(tc, test_same);
