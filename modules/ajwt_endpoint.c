@@ -847,20 +847,17 @@ static int endpoint_refresh(request_rec *r, endpoint_req_t *q)
 }
 
 /**
- * jwt-logout-handler: revoke the token's family (or all of its user). In
- * cookie mode both cookies are cleared whatever happens next, a missing
- * token is nothing to revoke, and the answer is 303 to return_to.
- */
-/**
  * With AuthJWTRevocationCache: revoke the access token presented with a
  * logout (Bearer header, or the access cookie in cookie mode) until its exp.
- * Only a token this location would accept counts: anything else is nothing
- * to revoke (and no way to fill the cache with made-up entries).
+ * Called only once the logout revoked a live refresh-token family, so that
+ * every entry in the cache costs a login (no loop of refresh and logout
+ * can flood it), and only a token this location would accept counts:
+ * anything else is nothing to revoke.
  */
 static void endpoint_revoke_access(request_rec *r, const endpoint_req_t *q)
 {
     const char *token, *jti;
-    const ajwt_json_t *payload;
+    const ajwt_json_t *payload, *exp;
     ajwt_err_t err;
 
     if (!ajwt_revoke_enabled()) {
@@ -879,19 +876,25 @@ static void endpoint_revoke_access(request_rec *r, const endpoint_req_t *q)
         return;
     }
     jti = ajwt_json_string(ajwt_json_get(payload, "jti"), NULL);
-    if (jti && ajwt_json_get(payload, "exp")) {
-        ajwt_revoke_token(r, jti, (apr_int64_t)ajwt_json_double(
-                                      ajwt_json_get(payload, "exp")));
+    exp = ajwt_json_get(payload, "exp");
+    if (jti && ajwt_json_is(exp, AJWT_JSON_NUMBER)) {
+        ajwt_revoke_token(r, jti, (apr_int64_t)ajwt_json_double(exp),
+                          ajwt_conf_leeway(q->dc));
     }
 }
 
+/**
+ * jwt-logout-handler: revoke the token's family (or all of its user), and
+ * with a revocation cache the access token presented. In cookie mode both
+ * cookies are cleared whatever happens next, a missing token is nothing to
+ * revoke, and the answer is 303 to return_to.
+ */
 static int endpoint_logout(request_rec *r, endpoint_req_t *q)
 {
     ajwt_store_policy_t pol;
     const char *presented, *user;
-    int all;
+    int all, revoked;
 
-    endpoint_revoke_access(r, q);
     if (q->flow != FLOW_JSON) {
         endpoint_clear_cookies(r, q->dc);
     }
@@ -906,9 +909,12 @@ static int endpoint_logout(request_rec *r, endpoint_req_t *q)
         if (endpoint_policy(&pol, r, q->dc, endpoint_now()) != OK) {
             return endpoint_server_error(r);
         }
-        if (ajwt_store_revoke_token(&user, r, presented, all, &pol)
+        if (ajwt_store_revoke_token(&user, &revoked, r, presented, all, &pol)
             != AJWT_STORE_OK) {
             return endpoint_unavailable(r, q);
+        }
+        if (revoked) {
+            endpoint_revoke_access(r, q);
         }
         if (user) {
             ajwt_audit(r, "revoke", "done", user, all ? "logout_all" : "logout",

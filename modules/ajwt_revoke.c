@@ -6,9 +6,10 @@
 /*
  * ajwt_revoke.c: revoked tokens and users in a shared mod_socache (see
  * ajwt_revoke.h). Keys are "ajwt:j:" or "ajwt:u:" and the SHA-256 of the jti
- * or of the user name in lower case (fixed length, no spaces: memcache
- * accepts them; no user name in the cache's own logs). A revoked user's
- * value is the first good second, in decimal.
+ * or of the user name, exactly as the token's "sub" spells it (the store's
+ * user names are case-sensitive too); fixed length, no spaces: memcache
+ * accepts them, and no user name reaches the cache's own logs. A revoked
+ * user's value is the first good second, in decimal.
  *
  * A memcache or redis server that is down answers "not found" to every
  * lookup once apr_memcache/apr_redis has marked it dead, which cannot be
@@ -35,16 +36,22 @@
 #include "ajwt_revoke.h"
 
 #define RV_MUTEX_TYPE "auth-jwt-revocation"
-/* How long a revoked user stays revoked: longer than any access token
- * issued before it lives (tokens outliving it need a longer lifetime
- * than this, which the issuing endpoints refuse to configure anyway). */
+/* How long a revoked user stays revoked: 7 days, which covers the access
+ * tokens issued before the revocation unless AuthJWTAccessTokenLifetime
+ * is set above that (the README says so; a longer-lived token of a revoked
+ * user is refused by its refresh family being gone, not by this entry). */
 #define RV_USER_MEMORY (7 * 86400)
-/* Slack after a revoked token's exp: clock skew between the servers. */
+/* Slack after a revoked token's exp: clock skew between the servers (at
+ * least; the location's AuthJWTLeeway when larger). */
 #define RV_TOKEN_SLACK 300
+/* memcached reads an expiry of more than 30 days as a date: no entry is
+ * stored for longer (a token living longer than that outlives its
+ * revocation entry; ours live minutes). */
+#define RV_MAX_TTL (30 * 86400 - 60)
 #define RV_LOG_EVERY 10 /* s between two "cannot reach" lines per process */
 
 static ajwt_socache_t rv_cache = {"AuthJWTRevocationCache", RV_MUTEX_TYPE,
-                                  NULL, NULL, NULL, NULL};
+                                  NULL, NULL, NULL, NULL, {0, 0}};
 /* per process: the cache answered a write until this second; the last
  * "cannot reach" line was logged at this second */
 static apr_uint32_t rv_ok_until;
@@ -61,6 +68,16 @@ const char *ajwt_revoke_set_cache(cmd_parms *cmd, void *cfg, const char *arg)
     }
     if ((msg = ajwt_socache_check_spec(cmd, arg)) != NULL) {
         return msg;
+    }
+    if (ajwt_socache_is_list(arg)) {
+        /* apr_memcache/apr_redis spread keys over the servers of a list and
+         * move a dead server's keys to the others, where they are "not
+         * found": its revocations would be lost without a word */
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' names several servers; revocations "
+                            "need one store that every server shares (one "
+                            "memcached or redis, made highly available on "
+                            "its own)", cmd->cmd->name, arg);
     }
     sc->revocation_cache = apr_pstrdup(cmd->pool, arg);
     return NULL;
@@ -88,6 +105,17 @@ int ajwt_revoke_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (!sc->revocation_cache) {
         return OK;
     }
+    if (!strcmp(sc->revocation_cache, "shmcb")) {
+        /* shmcb's default of 512 kB holds a few thousand entries: when
+         * full it drops the oldest, revocations among them. Give it room
+         * for about 50,000 (logouts of the last 10 minutes, plus users). */
+        return ajwt_socache_create(
+            &rv_cache,
+            apr_pstrcat(ptemp, "shmcb:",
+                        ap_runtime_dir_relative(ptemp, "ajwt-revocation"),
+                        "(" APR_STRINGIFY(AJWT_REVOKE_SHMCB_SIZE) ")", NULL),
+            "ajwt-revocation", &hints, s, pconf, ptemp);
+    }
     return ajwt_socache_create(&rv_cache, sc->revocation_cache,
                                "ajwt-revocation", &hints, s, pconf, ptemp);
 }
@@ -106,13 +134,9 @@ int ajwt_revoke_enabled(void)
 static const char *rv_key(request_rec *r, char kind, const char *text)
 {
     const char *hex;
-    char *t = apr_pstrdup(r->pool, text);
     ajwt_err_t err;
 
-    if (kind == 'u') {
-        ap_str_tolower(t); /* one entry for every spelling of the name */
-    }
-    if (ajwt_token_digest(&hex, r->pool, t, &err) != APR_SUCCESS) {
+    if (ajwt_token_digest(&hex, r->pool, text, &err) != APR_SUCCESS) {
         return NULL;
     }
     return apr_pstrcat(r->pool, kind == 'u' ? "ajwt:u:" : "ajwt:j:", hex,
@@ -231,9 +255,11 @@ int ajwt_revoke_check(request_rec *r, const ajwt_dir_conf_t *dc,
                          "issued)");
             return HTTP_UNAUTHORIZED;
         }
-        return OK;
+        if (fj >= 0) {
+            return OK; /* both answered */
+        }
     }
-    if (fj >= 0 && fu == 0 && rv_reachable(r)) {
+    else if (fj >= 0 && fu == 0 && rv_reachable(r)) {
         return OK;
     }
     if (ajwt_conf_revocation_failure(dc)) {
@@ -243,17 +269,27 @@ int ajwt_revoke_check(request_rec *r, const ajwt_dir_conf_t *dc,
     return OK; /* open: the token's signature and claims are good */
 }
 
+/** The expiry of an entry wanted until until (s): at most RV_MAX_TTL on. */
+static apr_time_t rv_expiry(apr_int64_t until)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now());
+
+    return apr_time_from_sec(until - now > RV_MAX_TTL ? now + RV_MAX_TTL
+                             : until);
+}
+
 apr_status_t ajwt_revoke_token(request_rec *r, const char *jti,
-                               apr_int64_t exp)
+                               apr_int64_t exp, apr_int64_t leeway)
 {
     const char *key = rv_key(r, 'j', jti);
+    apr_int64_t until = exp + (leeway > RV_TOKEN_SLACK ? leeway
+                                                       : RV_TOKEN_SLACK);
     apr_status_t rv;
 
     if (!rv_cache.instance) {
         return APR_SUCCESS;
     }
-    rv = key ? ajwt_socache_put(&rv_cache, r, key,
-                                apr_time_from_sec(exp + RV_TOKEN_SLACK),
+    rv = key ? ajwt_socache_put(&rv_cache, r, key, rv_expiry(until),
                                 (const unsigned char *)"1", 1)
              : APR_EGENERAL;
     if (rv != APR_SUCCESS) {
@@ -280,7 +316,7 @@ apr_status_t ajwt_revoke_user(request_rec *r, const char *user)
         return APR_SUCCESS;
     }
     rv = key ? ajwt_socache_put(&rv_cache, r, key,
-                                apr_time_from_sec(since + RV_USER_MEMORY),
+                                rv_expiry(since + RV_USER_MEMORY),
                                 (const unsigned char *)val,
                                 (unsigned int)strlen(val))
              : APR_EGENERAL;

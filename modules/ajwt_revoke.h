@@ -29,6 +29,9 @@
 #include "ajwt_json.h"
 #include "ajwt_err.h"
 
+/** Bytes of shared memory for "AuthJWTRevocationCache shmcb" (no size). */
+#define AJWT_REVOKE_SHMCB_SIZE 8388608
+
 /** AuthJWTRevocationCache PROVIDER[:ARGS] (main server config only). */
 const char *ajwt_revoke_set_cache(cmd_parms *cmd, void *cfg, const char *arg);
 
@@ -59,15 +62,17 @@ int ajwt_revoke_check(request_rec *r, const ajwt_dir_conf_t *dc,
                       ajwt_err_t *err);
 
 /**
- * Revoke one access token (its jti) until exp (seconds since the epoch).
+ * Revoke one access token (its jti) until exp (seconds since the epoch)
+ * plus the larger of leeway and 5 minutes (at most 30 days from now).
  * @return APR_SUCCESS, or the cache's error (logged).
  */
 apr_status_t ajwt_revoke_token(request_rec *r, const char *jti,
-                               apr_int64_t exp);
+                               apr_int64_t exp, apr_int64_t leeway);
 
 /**
- * Revoke every access token of user issued so far (user names compare
- * ignoring case). @return APR_SUCCESS, or the cache's error (logged).
+ * Revoke every access token of user issued so far (the user name exactly,
+ * as the store and the token's "sub" have it), for 7 days.
+ * @return APR_SUCCESS, or the cache's error (logged).
  */
 apr_status_t ajwt_revoke_user(request_rec *r, const char *user);
 

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "apr_atomic.h"
 #include "apr_strings.h"
 
 #include "httpd.h"
@@ -44,6 +45,12 @@ const char *ajwt_socache_check_spec(cmd_parms *cmd, const char *spec)
                             name);
     }
     return NULL;
+}
+
+int ajwt_socache_is_list(const char *spec)
+{
+    return (!strncmp(spec, "memcache:", 9) || !strncmp(spec, "redis:", 6))
+           && strchr(spec, ',') != NULL;
 }
 
 static apr_status_t socache_cleanup(void *data)
@@ -117,6 +124,54 @@ void ajwt_socache_child_init(ajwt_socache_t *c, apr_pool_t *p, server_rec *s)
     }
 }
 
+/** Milliseconds, wrapping every 49 days (only differences are used). */
+static apr_uint32_t socache_ms(void)
+{
+    return (apr_uint32_t)(apr_time_now() / 1000);
+}
+
+apr_status_t ajwt_stall_enter(ajwt_stall_t *st)
+{
+    apr_uint32_t now = socache_ms();
+
+    if (apr_atomic_read32(&st->inflight) > 0) {
+        if (now - apr_atomic_read32(&st->progress_ms)
+            > AJWT_SOCACHE_STALL_MS) {
+            return APR_TIMEUP;
+        }
+    }
+    else {
+        apr_atomic_set32(&st->progress_ms, now);
+    }
+    apr_atomic_inc32(&st->inflight);
+    return APR_SUCCESS;
+}
+
+void ajwt_stall_leave(ajwt_stall_t *st)
+{
+    apr_atomic_set32(&st->progress_ms, socache_ms());
+    apr_atomic_dec32(&st->inflight);
+}
+
+/** Begin a call on c: the stall guard, then c's mutex. */
+static apr_status_t socache_enter(ajwt_socache_t *c)
+{
+    apr_status_t rv = ajwt_stall_enter(&c->stall);
+
+    if (rv == APR_SUCCESS && c->mutex) {
+        apr_global_mutex_lock(c->mutex);
+    }
+    return rv;
+}
+
+static void socache_leave(ajwt_socache_t *c)
+{
+    if (c->mutex) {
+        apr_global_mutex_unlock(c->mutex);
+    }
+    ajwt_stall_leave(&c->stall);
+}
+
 apr_status_t ajwt_socache_get(ajwt_socache_t *c, request_rec *r,
                               const char *key, unsigned char *buf,
                               unsigned int *plen)
@@ -126,15 +181,13 @@ apr_status_t ajwt_socache_get(ajwt_socache_t *c, request_rec *r,
     if (!c->instance) {
         return APR_NOTFOUND;
     }
-    if (c->mutex) {
-        apr_global_mutex_lock(c->mutex);
+    if ((rv = socache_enter(c)) != APR_SUCCESS) {
+        return rv;
     }
     rv = c->provider->retrieve(c->instance, r->server,
                                (const unsigned char *)key,
                                (unsigned int)strlen(key), buf, plen, r->pool);
-    if (c->mutex) {
-        apr_global_mutex_unlock(c->mutex);
-    }
+    socache_leave(c);
     return rv;
 }
 
@@ -147,15 +200,13 @@ apr_status_t ajwt_socache_put(ajwt_socache_t *c, request_rec *r,
     if (!c->instance) {
         return APR_EGENERAL;
     }
-    if (c->mutex) {
-        apr_global_mutex_lock(c->mutex);
+    if ((rv = socache_enter(c)) != APR_SUCCESS) {
+        return rv;
     }
     rv = c->provider->store(c->instance, r->server,
                             (const unsigned char *)key,
                             (unsigned int)strlen(key), expiry,
                             (unsigned char *)val, len, r->pool);
-    if (c->mutex) {
-        apr_global_mutex_unlock(c->mutex);
-    }
+    socache_leave(c);
     return rv;
 }

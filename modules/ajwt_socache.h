@@ -7,7 +7,8 @@
  * ajwt_socache.h: one mod_socache instance with its life cycle: the
  * provider named by a directive (PROVIDER[:ARGS]), created in post_config,
  * its global mutex (for providers that are not multi-process safe, such as
- * shmcb) attached in child_init, and locked get/put.
+ * shmcb) attached in child_init, and locked get/put that do not pile up
+ * behind a server that stopped answering.
  * Glue layer: APR, httpd.
  */
 #ifndef AJWT_SOCACHE_H
@@ -18,6 +19,18 @@
 #include "ap_socache.h"
 #include "apr_global_mutex.h"
 
+/*
+ * Per process: the calls into a provider pending now, and the last moment
+ * (ms, wrapping) one began on an idle cache or ended. A call pending for
+ * longer than AJWT_SOCACHE_STALL_MS means a server that holds its
+ * connections without answering (neither apr_memcache nor apr_redis bound
+ * a read), and the next calls fail at once instead of joining it.
+ */
+typedef struct {
+    apr_uint32_t inflight;
+    apr_uint32_t progress_ms;
+} ajwt_stall_t;
+
 typedef struct {
     const char *what;       /* the directive, for messages */
     const char *mutex_type; /* registered in pre_config */
@@ -25,13 +38,33 @@ typedef struct {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex;
+    ajwt_stall_t stall;
 } ajwt_socache_t;
+
+/** How long a pending call may go without any call ending (ms). */
+#define AJWT_SOCACHE_STALL_MS 1000
+
+/**
+ * Before a call into a provider: APR_TIMEUP (and no call may be made) when
+ * one of this process has been pending too long; else APR_SUCCESS, and
+ * ajwt_stall_leave() must follow the call.
+ */
+apr_status_t ajwt_stall_enter(ajwt_stall_t *st);
+
+/** After the call that ajwt_stall_enter() allowed. */
+void ajwt_stall_leave(ajwt_stall_t *st);
 
 /**
  * Is the provider of spec (PROVIDER[:ARGS]) loaded? For directive
  * handlers. @return NULL, or the message refusing the directive.
  */
 const char *ajwt_socache_check_spec(cmd_parms *cmd, const char *spec);
+
+/**
+ * Does spec name a list of servers (memcache:h1:p1,h2:p2 or the same for
+ * redis), among which the provider shards the keys?
+ */
+int ajwt_socache_is_list(const char *spec);
 
 /**
  * post_config: create and initialise c from spec under namespace ns (a

@@ -1200,9 +1200,9 @@ static int store_is_live(int *plive, const char **pwhy, request_rec *r,
     return store_in_grace(plive, &current, r, row, digest, pol);
 }
 
-ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
-                                     const char *presented, int all,
-                                     const ajwt_store_policy_t *pol)
+ajwt_store_e ajwt_store_revoke_token(const char **pusername, int *prevoked,
+                                     request_rec *r, const char *presented,
+                                     int all, const ajwt_store_policy_t *pol)
 {
     const char *digest, *why = NULL;
     apr_int64_t now = pol->now;
@@ -1211,6 +1211,7 @@ ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
     int found, nrows, live = 0;
 
     *pusername = NULL;
+    *prevoked = 0;
     ajwt_err_clear(&err);
     if (!ajwt_token_is_wellformed(presented)
         || ajwt_token_digest(&digest, r->pool, presented, &err)
@@ -1230,6 +1231,7 @@ ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
         return AJWT_STORE_UNAVAILABLE;
     }
     if (live) {
+        *prevoked = 1;
         return ajwt_store_revoke_user(r, row.username, now);
     }
     if (all) {
@@ -1248,6 +1250,7 @@ ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AJWT_LOGNO(02014)
                   "refresh token family '%.8s' of user '%s' revoked "
                   "(%d rows)", row.family_id, row.username, nrows);
+    *prevoked = nrows > 0;
     return AJWT_STORE_OK;
 }
 

@@ -112,12 +112,14 @@ ajwt_store_e ajwt_store_rotate(ajwt_store_grant_t *out, request_rec *r,
  * not revoked, not expired, bound to pol->context, and unspent or within
  * the reuse grace of ajwt_store_rotate. A dead token with all set revokes
  * its own family only. *pusername receives the token's user (NULL when
- * unknown).
+ * unknown); *prevoked is 1 when a family (or the user) that still had a
+ * live token was revoked now, 0 when there was nothing left to revoke.
  * @return AJWT_STORE_OK (also for an unknown token: nothing to revoke),
  *         or AJWT_STORE_UNAVAILABLE.
  */
-ajwt_store_e ajwt_store_revoke_token(const char **pusername, request_rec *r,
-                                     const char *presented, int all,
+ajwt_store_e ajwt_store_revoke_token(const char **pusername, int *prevoked,
+                                     request_rec *r, const char *presented,
+                                     int all,
                                      const ajwt_store_policy_t *pol);
 
 /**

@@ -28,6 +28,7 @@
 
 #include "ajwt_private.h"
 #include "ajwt_config.h"
+#include "ajwt_socache.h"
 #include "ajwt_throttle.h"
 
 #define TP_MUTEX_TYPE "auth-jwt-throttle"
@@ -45,6 +46,8 @@ typedef struct {
  * themselves are guarded by tp_mutex (socache) or tp_tmutex (fallback). */
 static const ap_socache_provider_t *tp_provider;
 static ap_socache_instance_t *tp_instance;
+/* per process: calls into tp_provider that a hung server holds */
+static ajwt_stall_t tp_stall;
 static apr_global_mutex_t *tp_mutex;
 static apr_hash_t *tp_table;
 static apr_pool_t *tp_table_pool;
@@ -195,12 +198,17 @@ static int tp_get(request_rec *r, const char *key, tp_record_t *rec)
     unsigned int len = sizeof(*rec);
 
     if (tp_provider && tp_instance) {
-        return tp_provider->retrieve(tp_instance, r->server,
-                                     (const unsigned char *)key,
-                                     (unsigned int)strlen(key),
-                                     (unsigned char *)rec, &len, r->pool)
-                   == APR_SUCCESS
-               && len == sizeof(*rec);
+        apr_status_t rv;
+
+        if (ajwt_stall_enter(&tp_stall) != APR_SUCCESS) {
+            return 0; /* a server that hangs: not throttled meanwhile */
+        }
+        rv = tp_provider->retrieve(tp_instance, r->server,
+                                   (const unsigned char *)key,
+                                   (unsigned int)strlen(key),
+                                   (unsigned char *)rec, &len, r->pool);
+        ajwt_stall_leave(&tp_stall);
+        return rv == APR_SUCCESS && len == sizeof(*rec);
     }
     if (tp_table) {
         const tp_record_t *found = apr_hash_get(tp_table, key,
@@ -217,11 +225,15 @@ static int tp_get(request_rec *r, const char *key, tp_record_t *rec)
 static void tp_put(request_rec *r, const char *key, const tp_record_t *rec)
 {
     if (tp_provider && tp_instance) {
+        if (ajwt_stall_enter(&tp_stall) != APR_SUCCESS) {
+            return;
+        }
         tp_provider->store(tp_instance, r->server, (const unsigned char *)key,
                            (unsigned int)strlen(key),
                            apr_time_now()
                                + apr_time_from_sec(AJWT_THROTTLE_MEMORY),
                            (unsigned char *)rec, sizeof(*rec), r->pool);
+        ajwt_stall_leave(&tp_stall);
         return;
     }
     if (tp_table) {

@@ -66,13 +66,38 @@ class TestRevocation:
         # the refresh token went too (the family)
         assert_oauth_error(refresh(httpd, r1), 400, "invalid_grant")
 
-    def test_ajwt_270_02_logout_without_refresh_token_field(self, httpd, forge):
-        a1, _ = self._login(httpd, forge)
-        r = bearer_logout(httpd, a1, all="false")
-        # the refresh token field is still required, but the access token
-        # presented is revoked all the same
-        assert_oauth_error(r, 400, "invalid_request")
+    def test_ajwt_270_02_failed_logout_revokes_nothing(self, httpd, forge):
+        a1, r1 = self._login(httpd, forge)
+        # no refresh_token field: 400, and the request changes nothing
+        assert_oauth_error(bearer_logout(httpd, a1, all="false"), 400,
+                           "invalid_request")
+        assert ok(httpd, "/app/env.cgi", a1) == "alice"
+        # a bad 'all' flag: 400, nothing revoked either
+        assert_oauth_error(bearer_logout(httpd, a1, r1, all="perhaps"), 400,
+                           "invalid_request")
+        assert ok(httpd, "/app/env.cgi", a1) == "alice"
+        assert bearer_logout(httpd, a1, r1).status_code == 200
         revoked(httpd, "/app/env.cgi", a1)
+
+    def test_ajwt_270_09_no_flood_without_a_live_family(self, httpd, forge):
+        """Each revoked access token costs a live refresh-token family (a
+        login): refresh, then log out with a family already dead, stores
+        nothing, so no loop of refresh and logout fills the cache."""
+        a0, dead = self._login(httpd, forge)
+        assert bearer_logout(httpd, a0, dead).status_code == 200  # family gone
+        a, rt = self._login(httpd, forge)
+        for _ in range(3):
+            body = refresh(httpd, rt).json()
+            a, rt = body["access_token"], body["refresh_token"]
+            r = bearer_logout(httpd, a, dead)
+            assert r.status_code == 200 and r.json() == {}
+            assert ok(httpd, "/app/env.cgi", a) == "alice"
+        # an unknown refresh token: 200, nothing either
+        assert bearer_logout(httpd, a, "x" * 43).status_code == 200
+        assert ok(httpd, "/app/env.cgi", a) == "alice"
+        # the live family: the access token goes with it
+        assert bearer_logout(httpd, a, rt).status_code == 200
+        revoked(httpd, "/app/env.cgi", a)
 
     def test_ajwt_270_03_logout_all_revokes_every_access_token(self, httpd, forge):
         tokens = [self._login(httpd, forge, "bob", "bob-pw") for _ in range(3)]
@@ -97,8 +122,12 @@ class TestRevocation:
     def test_ajwt_270_05_revoke_handler(self, httpd, forge):
         admin, _ = self._login(httpd, forge)           # alice is admin
         victim, _ = self._login(httpd, forge, "bob", "bob-pw")
-        # user names compare ignoring case, as MariaDB's collation does
+        # user names are exact, as in the store (utf8mb4_bin): revoking
+        # "BOB" is not revoking "bob"
         r = httpd.post("/auth/revoke", data={"username": "BOB"}, token=admin)
+        assert r.status_code == 200, r.text
+        assert ok(httpd, "/app/env.cgi", victim) == "bob"
+        r = httpd.post("/auth/revoke", data={"username": "bob"}, token=admin)
         assert r.status_code == 200, r.text
         revoked(httpd, "/app/env.cgi", victim)
         assert ok(httpd, "/app/env.cgi", admin) == "alice"
@@ -188,9 +217,15 @@ class TestRevocationConfig:
     @pytest.mark.parametrize("snippet,pattern", [
         (LOC_CONF, r"AuthJWTRevocationCache.*(not allowed|cannot occur)"),
         ("AuthJWTRevocationCache nosuchcache", r"unknown socache provider 'nosuchcache'"),
+        ('LoadModule socache_memcache_module "@LIBEXEC@/mod_socache_memcache.so"\n'
+         "AuthJWTRevocationCache memcache:127.0.0.1:11211,127.0.0.1:11212",
+         r"AuthJWTRevocationCache.*several servers"),
+        ('LoadModule socache_redis_module "@LIBEXEC@/mod_socache_redis.so"\n'
+         "AuthJWTRevocationCache redis:127.0.0.1:6379,127.0.0.1:6380",
+         r"AuthJWTRevocationCache.*several servers"),
         ("<Location /x>\nAuthJWTRevocationCacheFailure maybe\n</Location>",
          r"'maybe' is not open or closed"),
-    ], ids=["vhost", "provider", "failure_mode"])
+    ], ids=["vhost", "provider", "memcache_list", "redis_list", "failure_mode"])
     def test_ajwt_270_30_refused(self, server_factory, snippet, pattern):
         s = server_factory("270-config")
         rc, out, _ = s.configtest(snippet, name="rv")

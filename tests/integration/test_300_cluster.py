@@ -249,6 +249,26 @@ class TestCluster:
         assert r.status_code == 200
         refused_everywhere(cluster, tok, within=6.0)
 
+    def test_ajwt_300_08_long_lived_token_through_memcached(self, cluster, forge):
+        """memcached reads an expiry of more than 30 days as a date in 1970
+        (gone at once): the revocation of a token that lives 60 days must
+        still hold (the module caps the entry at 30 days)."""
+        a, b, c = cluster.nodes
+        cluster.ignores = CACHE_DOWN + [r"AJWT01003"]  # and 07's aftermath
+        rt = assert_tokens(login(a, "alice", "alice-pw"), forge,
+                           "alice")[0]["refresh_token"]
+        long = forge.token(alg="RS256", key="rsa", lifetime=60 * 86400,
+                           jti="long-%d" % time.time_ns())
+        for n in cluster.nodes:
+            assert user_of(n, long) == "alice", n.name
+        r = a.post("/auth/logout", data={"refresh_token": rt},
+                   headers={"Authorization": f"Bearer {long}"})
+        assert r.status_code == 200
+        refused_everywhere(cluster, long)
+        time.sleep(1.2)  # still there a moment later
+        for n in cluster.nodes:
+            assert user_of(n, long) == 401, n.name
+
 
 def harness_free():
     """Failed attempts per user name and address before the backoff."""
@@ -290,3 +310,80 @@ class TestClusterRedis:
                 n.stop()
             rd.stop()
 
+
+
+STALL = REDIS + """
+AuthJWTThrottleCache redis:@RD@
+# one process, so that the test knows which one holds the stuck call
+ServerLimit 1
+StartServers 1
+ThreadsPerChild 25
+MaxRequestWorkers 25
+MinSpareThreads 1
+MaxSpareThreads 25
+Alias /closed "@DOCROOT@/app"
+<Location /closed>
+    AuthType JWT
+    AuthName "ajwt-closed"
+    AuthJWTRevocationCacheFailure closed
+    Require valid-user
+</Location>
+"""
+
+
+class TestRedisStalled:
+    """A Redis that stops answering (SIGSTOP: its connections stay open,
+    nothing comes back) and no read timeout in apr_redis (RedisTimeout is
+    multiplied by a million on the way: 1 s becomes 11 days): the first
+    request waits, but once a call has been pending for a second the
+    process stops joining it and the failure mode applies at once: open
+    lets the token through, closed answers 503; logins go unthrottled."""
+
+    def test_ajwt_300_21_stalled_redis_fails_fast(self, server_factory, forge):
+        import os
+        import signal
+        rd = harness.Redis().start()
+        node = server_factory("300-redis-stall")
+        conf = STALL + harness.snippet("server-keys.conf", "endpoints.conf")
+        try:
+            node.start(harness.subst(conf, {"RD": rd.spec}))
+            body = assert_tokens(login(node, "alice", "alice-pw"), forge, "alice")[0]
+            tok = body["access_token"]
+            assert user_of(node, tok) == "alice"
+            os.kill(rd.proc.pid, signal.SIGSTOP)
+            try:
+                # the first one waits for the frozen server
+                with pytest.raises(requests.exceptions.Timeout):
+                    requests.get(node.url("/app/env.cgi"), timeout=2,
+                                 headers={"Authorization": f"Bearer {tok}"})
+                for path, want in (("/app/env.cgi", 200), ("/closed/env.cgi", 503)):
+                    for _ in range(3):
+                        t0 = time.monotonic()
+                        r = requests.get(node.url(path), timeout=5,
+                                         headers={"Authorization": f"Bearer {tok}"})
+                        took = time.monotonic() - t0
+                        assert r.status_code == want, (path, r.status_code)
+                        assert took < 1.0, (path, took)
+                # the login throttle's counters live there too: the first
+                # login waits, the next ones do not (not throttled meanwhile)
+                with pytest.raises(requests.exceptions.Timeout):
+                    requests.post(node.url("/auth/login"), timeout=2,
+                                  data={"username": "alice", "password": "alice-pw"})
+                time.sleep(1.1)
+                for _ in range(2):
+                    t0 = time.monotonic()
+                    assert_tokens(login(node, "alice", "alice-pw"), forge, "alice")
+                    assert time.monotonic() - t0 < 1.0
+            finally:
+                os.kill(rd.proc.pid, signal.SIGCONT)
+            # back: a logout revokes again
+            r = node.post("/auth/logout", data={"refresh_token": body["refresh_token"]},
+                          headers={"Authorization": f"Bearer {tok}"})
+            assert r.status_code == 200
+            assert user_of(node, tok) == 401
+            bad = node.check_log(extra=[r"AJWT01003", r"AJWT0301[0-3]",
+                                        r"AH0[0-9]+.*[Rr]edis|scache_rd|redis"])
+            assert not bad, bad
+        finally:
+            node.stop()
+            rd.stop()
