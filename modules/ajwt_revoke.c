@@ -7,9 +7,12 @@
  * ajwt_revoke.c: revoked tokens and users in a shared mod_socache (see
  * ajwt_revoke.h). Keys are "ajwt:j:" or "ajwt:u:" and the SHA-256 of the jti
  * or of the user name, exactly as the token's "sub" spells it (the store's
- * user names are case-sensitive too); fixed length, no spaces: memcache
- * accepts them, and no user name reaches the cache's own logs. A revoked
- * user's value is the first good second, in decimal.
+ * user names are case-sensitive too), behind one byte taken from that
+ * digest: shmcb files an entry in the subcache its key's first byte names,
+ * and a common first byte would put every entry in one of them (a 128th of
+ * the memory). memcache and redis hex-encode keys; no user name reaches
+ * the cache's own logs. A revoked user's value is the first good second,
+ * in decimal.
  *
  * A memcache or redis server that is down answers "not found" to every
  * lookup once apr_memcache/apr_redis has marked it dead, which cannot be
@@ -18,6 +21,7 @@
  * cache being out of reach.
  * Glue layer: APR, httpd.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,13 +138,15 @@ int ajwt_revoke_enabled(void)
 static const char *rv_key(request_rec *r, char kind, const char *text)
 {
     const char *hex;
+    unsigned int spread;
     ajwt_err_t err;
 
-    if (ajwt_token_digest(&hex, r->pool, text, &err) != APR_SUCCESS) {
+    if (ajwt_token_digest(&hex, r->pool, text, &err) != APR_SUCCESS
+        || sscanf(hex, "%2x", &spread) != 1) {
         return NULL;
     }
-    return apr_pstrcat(r->pool, kind == 'u' ? "ajwt:u:" : "ajwt:j:", hex,
-                       NULL);
+    return apr_psprintf(r->pool, "%c%s%s", spread ? (int)spread : 1,
+                        kind == 'u' ? "ajwt:u:" : "ajwt:j:", hex);
 }
 
 /** Log that the cache cannot be reached, at most every RV_LOG_EVERY s. */
@@ -344,12 +350,25 @@ void ajwt_revoke_issue_wait(request_rec *r, const char *user,
         return;
     }
     now = apr_time_now();
-    if (now < apr_time_from_sec(since)) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(03015)
-                      "user '%s' was revoked this second: the new token "
-                      "waits for the next", user);
-        apr_sleep(apr_time_from_sec(since) - now);
+    if (now >= apr_time_from_sec(since)) {
+        return;
     }
+    if (apr_time_from_sec(since) - now > apr_time_from_sec(1)) {
+        /* written by a server whose clock is ahead of ours (or by hand):
+         * waiting for it would hold this worker as long; the new token is
+         * refused by the other servers until our clock gets there */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AJWT_LOGNO(03016)
+                      "user '%s' was revoked until %" APR_INT64_T_FMT
+                      ", %" APR_INT64_T_FMT " s ahead of this server's "
+                      "clock: the token issued now is refused until then "
+                      "(synchronise the clocks)", user, since,
+                      since - apr_time_sec(now));
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AJWT_LOGNO(03015)
+                  "user '%s' was revoked this second: the new token "
+                  "waits for the next", user);
+    apr_sleep(apr_time_from_sec(since) - now);
     if (*pnow < since) {
         *pnow = since;
     }

@@ -79,7 +79,9 @@ apr_status_t ajwt_revoke_user(request_rec *r, const char *user);
 /**
  * Before issuing a token for user at *pnow (seconds): when the user was
  * revoked in this very second, wait for the next one and move *pnow to it,
- * so that the new token's iat is not before the revocation.
+ * so that the new token's iat is not before the revocation. Never waits
+ * more than a second: an entry further ahead (a server whose clock is
+ * ahead) is logged and not waited for.
  */
 void ajwt_revoke_issue_wait(request_rec *r, const char *user,
                             apr_int64_t *pnow);

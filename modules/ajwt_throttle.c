@@ -11,9 +11,12 @@
  * for AJWT_THROTTLE_MEMORY seconds is forgotten.
  * Glue layer.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "apr_encode.h"
 #include "apr_strings.h"
+#include "apr_random.h"
 #include "apr_atomic.h"
 #include "apr_global_mutex.h"
 #include "apr_thread_mutex.h"
@@ -30,9 +33,12 @@
 #include "ajwt_config.h"
 #include "ajwt_socache.h"
 #include "ajwt_throttle.h"
+#include "ajwt_token.h"
 
 #define TP_MUTEX_TYPE "auth-jwt-throttle"
 #define TP_TABLE_MAX 10000 /* per-process fallback: keys kept at most */
+/* Bytes of shared memory for the default (or plain "shmcb") cache. */
+#define AJWT_THROTTLE_SHMCB_SIZE 8388608
 
 typedef struct {
     apr_uint32_t count;  /* failures since the key was last forgotten */
@@ -49,6 +55,9 @@ static ap_socache_instance_t *tp_instance;
 /* per process: calls into tp_provider that a hung server holds */
 static ajwt_stall_t tp_stall;
 static apr_global_mutex_t *tp_mutex;
+/* shmcb only: a secret, made at startup, that picks the first byte of every
+ * key (see tp_key) */
+static const char *tp_spread_secret;
 static apr_hash_t *tp_table;
 static apr_pool_t *tp_table_pool;
 #if APR_HAS_THREADS
@@ -101,15 +110,33 @@ int ajwt_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     const ajwt_server_conf_t *sc = ajwt_config_server(s);
     const char *spec = sc->throttle_cache ? sc->throttle_cache : "shmcb";
-    const char *colon = strchr(spec, ':');
-    const char *name = colon ? apr_pstrmemdup(ptemp, spec,
-                                              (apr_size_t)(colon - spec))
-                             : spec;
+    const char *colon, *name;
     static const struct ap_socache_hints hints = {48, sizeof(tp_record_t),
                                                   apr_time_from_sec(60)};
+    unsigned char secret[16];
     const char *err;
     apr_status_t rv;
 
+    tp_spread_secret = NULL;
+    if (!strcmp(spec, "shmcb")) {
+        /* shmcb's own default of 512 kB holds a few thousand counters, and
+         * a full one forgets the oldest: junk failures would wipe a
+         * throttled user's. 8 MB holds about 100,000. */
+        spec = apr_pstrcat(ptemp, "shmcb:",
+                           ap_runtime_dir_relative(ptemp, "ajwt-throttle"),
+                           "(" APR_STRINGIFY(AJWT_THROTTLE_SHMCB_SIZE) ")",
+                           NULL);
+    }
+    if (!strncmp(spec, "shmcb", 5)) {
+        if (apr_generate_random_bytes(secret, sizeof(secret)) != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        tp_spread_secret = apr_pencode_base16_binary(
+            pconf, secret, sizeof(secret), APR_ENCODE_LOWER, NULL);
+    }
+    colon = strchr(spec, ':');
+    name = colon ? apr_pstrmemdup(ptemp, spec, (apr_size_t)(colon - spec))
+                 : spec;
     tp_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                      AP_SOCACHE_PROVIDER_VERSION);
     if (!tp_provider) {
@@ -289,23 +316,52 @@ static const char *fold(request_rec *r, const char *user)
     return u;
 }
 
+/**
+ * The cache key of a counter named text. shmcb files an entry in the
+ * subcache its key's first byte names: with every key starting alike, all
+ * counters shared one subcache (a 32nd of the memory), where a few hundred
+ * junk failures wiped a throttled user's. So on shmcb a byte from a keyed
+ * digest of the name comes first: spread over the subcaches, and not one
+ * an attacker can aim at by choosing user names. (memcache and redis hash
+ * keys themselves; every server must compute the same key there.)
+ */
+static const char *tp_key(request_rec *r, const char *text)
+{
+    const char *hex;
+    unsigned int spread;
+    ajwt_err_t err;
+
+    if (!tp_spread_secret) {
+        return text;
+    }
+    if (ajwt_token_digest(&hex, r->pool,
+                          apr_pstrcat(r->pool, tp_spread_secret, text, NULL),
+                          &err) != APR_SUCCESS
+        || sscanf(hex, "%2x", &spread) != 1) {
+        return text;
+    }
+    return apr_psprintf(r->pool, "%c%s", spread ? (int)spread : 1, text);
+}
+
 /** The counter of a user name tried from this address. */
 static const char *key_user(request_rec *r, const char *user)
 {
-    return user ? apr_pstrcat(r->pool, "ajwt:u:", r->useragent_ip, ":",
-                              fold(r, user), NULL)
+    return user ? tp_key(r, apr_pstrcat(r->pool, "ajwt:u:", r->useragent_ip,
+                                        ":", fold(r, user), NULL))
                 : NULL;
 }
 
 /** The counter of a user name tried from anywhere. */
 static const char *key_user_all(request_rec *r, const char *user)
 {
-    return user ? apr_pstrcat(r->pool, "ajwt:U:", fold(r, user), NULL) : NULL;
+    return user ? tp_key(r, apr_pstrcat(r->pool, "ajwt:U:", fold(r, user),
+                                        NULL))
+                : NULL;
 }
 
 static const char *key_addr(request_rec *r)
 {
-    return apr_pstrcat(r->pool, "ajwt:a:", r->useragent_ip, NULL);
+    return tp_key(r, apr_pstrcat(r->pool, "ajwt:a:", r->useragent_ip, NULL));
 }
 
 /* The keys an attempt let through holds a pending mark on, until it is

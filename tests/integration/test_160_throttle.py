@@ -2,6 +2,7 @@
 """test_ajwt_160_NN: throttling of password and refresh-token guessing
 (contract §6): per user name and per client address, exponential backoff,
 429 with Retry-After and slow_down; on by default, AuthJWTThrottle Off."""
+import http.client
 import time
 
 import harness
@@ -172,3 +173,40 @@ class TestThrottleAudited:
         log = httpd.errlog.path.read_text(errors="replace")
         assert "event=login outcome=failure user=audited-" in log
         assert "reason=throttled" in log
+
+
+def login_from(httpd, source_ip, user, pw):
+    c = http.client.HTTPConnection("127.0.0.1", httpd.port, timeout=15,
+                                   source_address=(source_ip, 0))
+    try:
+        c.request("POST", "/auth/login", body=f"username={user}&password={pw}",
+                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = c.getresponse()
+        r.read()
+        return r.status, r.getheader("Retry-After")
+    finally:
+        c.close()
+
+
+class TestThrottleFlood:
+    CONF = CONF
+
+    def test_ajwt_160_50_junk_failures_do_not_wipe_a_counter(self, httpd):
+        """Every counter's key began "ajwt:", so shmcb kept them all in one
+        of its subcaches, where a few hundred failures with made-up names
+        from other addresses evicted a throttled user's counter. The keys
+        now begin with a byte of a keyed digest, spread over all of them,
+        and plain shmcb has 8 MB."""
+        a = "127.0.0.2"
+        for _ in range(10):
+            assert login_from(httpd, a, "bob", "wrong")[0] == 400
+        for wait in (1, 2, 4):  # the backoff doubles: 8 s after these
+            time.sleep(wait + 0.2)
+            assert login_from(httpd, a, "bob", "wrong")[0] == 400
+        status, retry = login_from(httpd, a, "bob", "bob-pw")
+        assert status == 429 and int(retry) >= 5, (status, retry)
+        for ip in ("127.0.0.3", "127.0.0.4", "127.0.0.5"):
+            for i in range(95):  # under each address's free attempts
+                assert login_from(httpd, ip, f"junk-{ip}-{i}", "x")[0] == 400
+        status, retry = login_from(httpd, a, "bob", "bob-pw")
+        assert status == 429, (status, retry)

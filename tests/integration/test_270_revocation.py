@@ -132,6 +132,23 @@ class TestRevocation:
         revoked(httpd, "/app/env.cgi", victim)
         assert ok(httpd, "/app/env.cgi", admin) == "alice"
 
+    def test_ajwt_270_10_many_entries_keep_the_old_ones(self, httpd, forge):
+        """shmcb files an entry in the subcache named by its key's first
+        byte: keys that all began "ajwt:" shared one 64 kB subcache, and
+        about 600 later revocations evicted a revoked user. The keys now
+        begin with a byte of their digest."""
+        admin, _ = self._login(httpd, forge)
+        victim, _ = self._login(httpd, forge, "bob", "bob-pw")
+        assert httpd.post("/auth/revoke", data={"username": "bob"},
+                          token=admin).status_code == 200
+        revoked(httpd, "/app/env.cgi", victim)
+        s = __import__("requests").Session()
+        for i in range(2500):  # e.g. a batch deactivation job
+            r = s.post(httpd.url("/auth/revoke"), data={"username": f"churn-{i}"},
+                       headers={"Authorization": f"Bearer {admin}"}, timeout=10)
+            assert r.status_code == 200, (i, r.status_code)
+        revoked(httpd, "/app/env.cgi", victim)
+
     def test_ajwt_270_06_deactivation(self, httpd, forge, mariadb):
         httpd.site.add_user(mariadb, "dede", "dede-pw")
         a, rt = self._login(httpd, forge, "dede", "dede-pw")

@@ -269,6 +269,29 @@ class TestCluster:
         for n in cluster.nodes:
             assert user_of(n, long) == 401, n.name
 
+    def test_ajwt_300_09_revocation_from_a_clock_ahead_never_stalls_login(
+            self, cluster, forge):
+        """A user revocation written by a node whose clock is 10 s ahead:
+        a login here does not wait those 10 s (it used to sleep until then,
+        holding a worker); it warns, and the token it issues is refused
+        until the clocks agree."""
+        import hashlib
+        import socket
+        a, _, _ = cluster.nodes
+        cluster.ignores = [r"AJWT03016", r"AJWT01003"]
+        digest = hashlib.sha256(b"bob").hexdigest()
+        key_id = bytes([int(digest[:2], 16) or 1]) + b"ajwt:u:" + digest.encode()
+        val = str(int(time.time()) + 10)
+        with socket.create_connection(("127.0.0.1", cluster.mc.port), 5) as s:
+            s.sendall(f"set ajwt-revocation:{key_id.hex()} 0 15 {len(val)}\r\n"
+                      f"{val}\r\n".encode())
+            assert s.recv(100).startswith(b"STORED")
+        t0 = time.monotonic()
+        body = assert_tokens(login(a, "bob", "bob-pw"), forge, "bob")[0]
+        assert time.monotonic() - t0 < 2.0
+        assert user_of(a, body["access_token"]) == 401
+        assert any("AJWT03016" in line for line in a.errlog.read_new())
+
 
 def harness_free():
     """Failed attempts per user name and address before the backoff."""
