@@ -19,27 +19,47 @@
 static const char b64url_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* Value of c in the alphabet whose last two characters are c62 and c63,
- * or -1 when c is not in it. */
-static int b64_value(unsigned char c, char c62, char c63)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == (unsigned char)c62) {
-        return 62;
-    }
-    if (c == (unsigned char)c63) {
-        return 63;
-    }
-    return -1;
-}
+/* The value of each byte in the url (RFC 4648 §5) and the standard (§4)
+ * alphabets; XX for a byte outside them (the high bit set: one test per
+ * four characters finds it). */
+#define XX 0xff
+static const unsigned char b64url_values[256] = {
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 0x3e, XX, XX,
+    0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, XX, XX, XX, XX, XX, XX,
+    XX, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+    0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, XX, XX, XX, XX, 0x3f,
+    XX, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,
+    0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32, 0x33, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+};
+static const unsigned char b64std_values[256] = {
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 0x3e, XX, XX, XX, 0x3f,
+    0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, XX, XX, XX, XX, XX, XX,
+    XX, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+    0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, XX, XX, XX, XX, XX,
+    XX, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,
+    0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32, 0x33, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+};
+#undef XX
 
 const char *ajwt_b64url_encode(apr_pool_t *p, const unsigned char *data,
                                apr_size_t len)
@@ -72,41 +92,54 @@ const char *ajwt_b64url_encode(apr_pool_t *p, const unsigned char *data,
 }
 
 /**
- * Decode inlen characters of unpadded base64 in the alphabet ending in
- * c62/c63, canonically: inlen % 4 != 1 and zero unused trailing bits.
+ * Decode inlen characters of unpadded base64 by the value table vals,
+ * canonically: inlen % 4 != 1 and zero unused trailing bits. Four
+ * characters at a time: on the verify path of every request.
  * @return APR_SUCCESS, or APR_EINVAL for any other input.
  */
 static apr_status_t b64_decode_core(unsigned char **pdata, apr_size_t *plen,
                                     apr_pool_t *p, const char *in,
-                                    apr_size_t inlen, char c62, char c63)
+                                    apr_size_t inlen,
+                                    const unsigned char *vals)
 {
     const unsigned char *s = (const unsigned char *)in;
     apr_size_t rem = inlen % 4;
     apr_size_t outlen = (inlen / 4) * 3 + (rem ? rem - 1 : 0);
+    const unsigned char *end = s + (inlen - rem);
     unsigned char *out, *o;
-    unsigned long acc = 0;
-    apr_size_t i;
-    int bits = 0;
+    unsigned int a, b, c, d;
 
     if (rem == 1) {
         return APR_EINVAL;
     }
     out = o = apr_palloc(p, outlen + 1);
-    for (i = 0; i < inlen; i++) {
-        int v = b64_value(s[i], c62, c63);
-        if (v < 0) {
+    for (; s < end; s += 4) {
+        a = vals[s[0]];
+        b = vals[s[1]];
+        c = vals[s[2]];
+        d = vals[s[3]];
+        if ((a | b | c | d) & 0x80) {
             return APR_EINVAL;
         }
-        acc = ((acc << 6) | (unsigned long)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            *o++ = (unsigned char)((acc >> bits) & 0xff);
-        }
+        *o++ = (unsigned char)((a << 2) | (b >> 4));
+        *o++ = (unsigned char)((b << 4) | (c >> 2));
+        *o++ = (unsigned char)((c << 6) | d);
     }
-    /* Non-canonical: the bits left over after the last byte must be zero. */
-    if (bits > 0 && (acc & ((1UL << bits) - 1)) != 0) {
-        return APR_EINVAL;
+    if (rem) {
+        a = vals[s[0]];
+        b = vals[s[1]];
+        c = rem == 3 ? vals[s[2]] : 0;
+        if ((a | b | c) & 0x80) {
+            return APR_EINVAL;
+        }
+        *o++ = (unsigned char)((a << 2) | (b >> 4));
+        if (rem == 3) {
+            *o++ = (unsigned char)((b << 4) | (c >> 2));
+        }
+        /* Non-canonical: the bits after the last byte must be zero. */
+        if (rem == 2 ? (b & 0x0f) != 0 : (c & 0x03) != 0) {
+            return APR_EINVAL;
+        }
     }
     *o = '\0';
     *pdata = out;
@@ -117,7 +150,7 @@ static apr_status_t b64_decode_core(unsigned char **pdata, apr_size_t *plen,
 apr_status_t ajwt_b64url_decode(unsigned char **pdata, apr_size_t *plen,
                                 apr_pool_t *p, const char *in, apr_size_t inlen)
 {
-    return b64_decode_core(pdata, plen, p, in, inlen, '-', '_');
+    return b64_decode_core(pdata, plen, p, in, inlen, b64url_values);
 }
 
 apr_status_t ajwt_b64_decode_any(unsigned char **pdata, apr_size_t *plen,
@@ -138,7 +171,7 @@ apr_status_t ajwt_b64_decode_any(unsigned char **pdata, apr_size_t *plen,
         return APR_EINVAL; /* padding present but not to a full quantum */
     }
     if (has_std) {
-        return b64_decode_core(pdata, plen, p, in, unpadded, '+', '/');
+        return b64_decode_core(pdata, plen, p, in, unpadded, b64std_values);
     }
-    return b64_decode_core(pdata, plen, p, in, unpadded, '-', '_');
+    return b64_decode_core(pdata, plen, p, in, unpadded, b64url_values);
 }
