@@ -140,6 +140,10 @@ bench/gen/micro: bench/micro.c $(BENCH_MICRO_SRC) $(wildcard modules/*.h)
 bench-micro: bench/gen/micro tests/gen/keys/ec.pem
 	./bench/gen/micro tests/gen/keys 1
 
+# Instructions per request by part (callgrind): where the time goes.
+bench-profile: all
+	$(PYTHON) bench/profile.py
+
 tests/gen/keys/ec.pem:
 	$(PYTHON) -c 'import sys; sys.path.insert(0, "tests/integration"); import harness; harness.Keys().generate()'
 
@@ -156,10 +160,11 @@ clean:
 help:
 	@echo "make            build .libs/mod_auth_jwt.so with apxs"
 	@echo "make test       install deps (root), build, unit + integration tests"
+	@echo "make bench-profile  instructions per protected request, by part (callgrind)"
 	@echo "make demo       run a private Apache + MariaDB demo on 127.0.0.1:8080"
 	@echo "make install    install the module with apxs -i"
 	@echo "make bench      the benchmark suite (QUICK=1: under 3 minutes); bench-micro"
 	@echo "make unit | unit-asan | integration | valgrind | fuzz | fuzz-smoke | check | check-hotpath | clean"
 
-.PHONY: bench bench-micro valgrind all deps unit unit-asan check check-tools check-hotpath integration test demo install \
+.PHONY: bench bench-micro bench-profile valgrind all deps unit unit-asan check check-tools check-hotpath integration test demo install \
         format-check clean help
