@@ -185,15 +185,7 @@ class TestRevocationPrefork(TestRevocation):
 DEAD = """
 LoadModule socache_memcache_module "@LIBEXEC@/mod_socache_memcache.so"
 AuthJWTRevocationCache memcache:127.0.0.1:@DEADPORT@
-""" + ENDPOINTS + """
-Alias /closed "@DOCROOT@/app"
-<Location /closed>
-    AuthType JWT
-    AuthName "ajwt-closed"
-    AuthJWTRevocationCacheFailure closed
-    Require valid-user
-</Location>
-"""
+""" + ENDPOINTS + harness.snippet("closed-location.conf")
 
 
 class TestRevocationCacheDown:

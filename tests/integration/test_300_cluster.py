@@ -32,14 +32,7 @@ ISSUER = MEMCACHE + harness.snippet("server-keys.conf", "endpoints.conf") + """
     AuthUserFile "@HTPASSWD@"
     AuthJWTThrottle On
 </Location>
-Alias /closed "@DOCROOT@/app"
-<Location /closed>
-    AuthType JWT
-    AuthName "ajwt-closed"
-    AuthJWTRevocationCacheFailure closed
-    Require valid-user
-</Location>
-"""
+""" + harness.snippet("closed-location.conf")
 
 VERIFIER = MEMCACHE + """
 AuthJWTSignatureAlgorithm RS256
@@ -344,14 +337,7 @@ ThreadsPerChild 25
 MaxRequestWorkers 25
 MinSpareThreads 1
 MaxSpareThreads 25
-Alias /closed "@DOCROOT@/app"
-<Location /closed>
-    AuthType JWT
-    AuthName "ajwt-closed"
-    AuthJWTRevocationCacheFailure closed
-    Require valid-user
-</Location>
-"""
+""" + harness.snippet("closed-location.conf")
 
 
 class TestRedisStalled:
