@@ -8,9 +8,11 @@
  * ajwt_revoke.h). Keys are "ajwt:j:" or "ajwt:u:" and the SHA-256 of the jti
  * or of the user name, exactly as the token's "sub" spells it (the store's
  * user names are case-sensitive too), behind one byte taken from that
- * digest: shmcb files an entry in the subcache its key's first byte names,
- * and a common first byte would put every entry in one of them (a 128th of
- * the memory). memcache and redis hex-encode keys; no user name reaches
+ * digest: shmcb files an entry in the subcache its key's first byte names
+ * (masked to the number of subcaches, at most 256), and a common first
+ * byte would put every entry in one of them (a 128th of the memory). A NUL
+ * byte, which would end the key, becomes 0x80: the subcache of 0x00 under
+ * every mask but 0xff. memcache and redis hex-encode keys; no user name reaches
  * the cache's own logs. A revoked user's value is the first good second,
  * in decimal.
  *
@@ -145,7 +147,7 @@ static const char *rv_key(request_rec *r, char kind, const char *text)
         || sscanf(hex, "%2x", &spread) != 1) {
         return NULL;
     }
-    return apr_psprintf(r->pool, "%c%s%s", spread ? (int)spread : 1,
+    return apr_psprintf(r->pool, "%c%s%s", spread ? (int)spread : 0x80,
                         kind == 'u' ? "ajwt:u:" : "ajwt:j:", hex);
 }
 

@@ -66,13 +66,110 @@ static apr_status_t socache_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+/* A shmcb instance kept in the process pool across configuration
+ * generations (see socache_make). */
+typedef struct {
+    const char *spec;
+    ap_socache_instance_t *instance;
+    apr_global_mutex_t *mutex; /* the one lock of the segment */
+} socache_kept_t;
+
+/**
+ * Create and initialise c->instance. Its entries must outlive a graceful
+ * restart or a reload (a revocation that a reload forgets is no
+ * revocation), but shmcb keeps them in shared memory that belongs to the
+ * pool it was made in: made in pconf, every reload would start empty. So
+ * a shmcb instance is made once in the process pool and reused by every
+ * later generation with the same spec (the shared memory stays mapped in
+ * the children of each), with its mutex: during a graceful restart the
+ * old generation's children still use the segment, and they must take the
+ * same lock as the new ones. memcache and redis keep their entries in
+ * their servers: a new client per generation loses nothing.
+ */
+static int socache_make(ajwt_socache_t *c, const char *name,
+                        const char *args, const char *ns,
+                        const struct ap_socache_hints *hints, server_rec *s,
+                        apr_pool_t *pconf, apr_pool_t *ptemp)
+{
+    apr_pool_t *pp = s->process->pool;
+    const char *key = apr_pstrcat(ptemp, "ajwt-socache:", ns, NULL);
+    int keep = !strcmp(name, "shmcb");
+    socache_kept_t *kept = NULL;
+    const char *err;
+    apr_status_t rv;
+
+    if (keep) {
+        apr_pool_userdata_get((void **)&kept, key, pp);
+        if (kept && !strcmp(kept->spec, c->spec)) {
+            c->instance = kept->instance;
+            c->mutex = kept->mutex;
+            return OK;
+        }
+        if (kept) {
+            /* another size or path now: drop the old segment */
+            c->provider->destroy(kept->instance, s);
+            kept->spec = "";
+        }
+    }
+    else {
+        apr_pool_cleanup_register(pconf, c, socache_cleanup,
+                                  apr_pool_cleanup_null);
+    }
+    err = c->provider->create(&c->instance, args, ptemp, keep ? pp : pconf);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
+                     AJWT_LOGNO(03002) "%s '%s': %s", c->what, c->spec, err);
+        c->instance = NULL;
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rv = c->provider->init(c->instance, ns, hints, s, keep ? pp : pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
+                     AJWT_LOGNO(03004) "%s: cannot initialise '%s'", c->what,
+                     c->spec);
+        c->instance = NULL;
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&c->mutex, NULL, c->mutex_type, NULL, s,
+                                    keep ? pp : pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
+                         AJWT_LOGNO(03003) "%s: cannot create the mutex %s",
+                         c->what, c->mutex_type);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (keep) {
+        if (!kept) {
+            kept = apr_pcalloc(pp, sizeof(*kept));
+            apr_pool_userdata_set(kept, key, apr_pool_cleanup_null, pp);
+        }
+        kept->spec = apr_pstrdup(pp, c->spec);
+        kept->instance = c->instance;
+        kept->mutex = c->mutex;
+    }
+    return OK;
+}
+
+/** pconf cleanup of a kept instance: forget it here, destroy nothing. */
+static apr_status_t socache_forget(void *data)
+{
+    ajwt_socache_t *c = data;
+
+    c->provider = NULL;
+    c->instance = NULL;
+    c->mutex = NULL;
+    return APR_SUCCESS;
+}
+
 int ajwt_socache_create(ajwt_socache_t *c, const char *spec, const char *ns,
                         const struct ap_socache_hints *hints, server_rec *s,
                         apr_pool_t *pconf, apr_pool_t *ptemp)
 {
-    const char *args, *err;
+    const char *args;
     const char *name = spec_name(ptemp, spec, &args);
-    apr_status_t rv;
+    int status;
 
     c->spec = apr_pstrdup(pconf, spec);
     c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
@@ -83,31 +180,13 @@ int ajwt_socache_create(ajwt_socache_t *c, const char *spec, const char *ns,
                      c->what, spec);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    apr_pool_cleanup_register(pconf, c, socache_cleanup,
-                              apr_pool_cleanup_null);
-    err = c->provider->create(&c->instance, args, ptemp, pconf);
-    if (err) {
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
-                     AJWT_LOGNO(03002) "%s '%s': %s", c->what, spec, err);
-        c->instance = NULL;
-        return HTTP_INTERNAL_SERVER_ERROR;
+    status = socache_make(c, name, args, ns, hints, s, pconf, ptemp);
+    if (status != OK) {
+        return status;
     }
-    if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&c->mutex, NULL, c->mutex_type, NULL, s,
-                                    pconf, 0);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
-                         AJWT_LOGNO(03003) "%s: cannot create the mutex %s",
-                         c->what, c->mutex_type);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-    rv = c->provider->init(c->instance, ns, hints, s, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
-                     AJWT_LOGNO(03004) "%s: cannot initialise '%s'", c->what,
-                     spec);
-        return HTTP_INTERNAL_SERVER_ERROR;
+    if (!strcmp(name, "shmcb")) {
+        apr_pool_cleanup_register(pconf, c, socache_forget,
+                                  apr_pool_cleanup_null);
     }
     return OK;
 }

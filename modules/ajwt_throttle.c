@@ -340,7 +340,7 @@ static const char *tp_key(request_rec *r, const char *text)
         || sscanf(hex, "%2x", &spread) != 1) {
         return text;
     }
-    return apr_psprintf(r->pool, "%c%s", spread ? (int)spread : 1, text);
+    return apr_psprintf(r->pool, "%c%s", spread ? (int)spread : 0x80, text);
 }
 
 /** The counter of a user name tried from this address. */

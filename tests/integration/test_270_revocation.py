@@ -149,6 +149,30 @@ class TestRevocation:
             assert r.status_code == 200, (i, r.status_code)
         revoked(httpd, "/app/env.cgi", victim)
 
+    def test_ajwt_270_11_revocations_outlive_a_graceful_restart(self, httpd, forge):
+        """shmcb's segment belonged to the configuration's pool: every
+        reload (key rotation, a certificate renewal's reload) started with
+        an empty cache and brought revoked tokens back."""
+        admin, _ = self._login(httpd, forge)
+        a1, r1 = self._login(httpd, forge)
+        victim, _ = self._login(httpd, forge, "bob", "bob-pw")
+        assert bearer_logout(httpd, a1, r1).status_code == 200
+        assert httpd.post("/auth/revoke", data={"username": "bob"},
+                          token=admin).status_code == 200
+        for restart in ("graceful", "restart"):
+            harness.run([httpd.binary, "-f", str(httpd.conf), "-k", restart])
+            deadline = time.monotonic() + 15
+            while True:  # wait until the new generation answers
+                try:
+                    if httpd.get("/app/env.cgi", token=admin).status_code == 200:
+                        break
+                except Exception:
+                    pass
+                assert time.monotonic() < deadline, restart
+                time.sleep(0.2)
+            revoked(httpd, "/app/env.cgi", a1)
+            revoked(httpd, "/app/env.cgi", victim)
+
     def test_ajwt_270_06_deactivation(self, httpd, forge, mariadb):
         httpd.site.add_user(mariadb, "dede", "dede-pw")
         a, rt = self._login(httpd, forge, "dede", "dede-pw")

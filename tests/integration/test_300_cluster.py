@@ -273,7 +273,7 @@ class TestCluster:
         a, _, _ = cluster.nodes
         cluster.ignores = [r"AJWT03016", r"AJWT01003"]
         digest = hashlib.sha256(b"bob").hexdigest()
-        key_id = bytes([int(digest[:2], 16) or 1]) + b"ajwt:u:" + digest.encode()
+        key_id = bytes([int(digest[:2], 16) or 0x80]) + b"ajwt:u:" + digest.encode()
         val = str(int(time.time()) + 10)
         with socket.create_connection(("127.0.0.1", cluster.mc.port), 5) as s:
             s.sendall(f"set ajwt-revocation:{key_id.hex()} 0 15 {len(val)}\r\n"
