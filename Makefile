@@ -121,9 +121,10 @@ demo: deps all
 	$(PYTHON) tests/demo/demo.py
 
 # The benchmark suite (bench/bench.py): QUICK=1 for the short mode.
-bench: all bench/gen/micro
+bench:
 	./tests/tools/deps.sh bench
-	$(PYTHON) bench/bench.py $(if $(QUICK),--quick)
+	$(MAKE) all bench/gen/micro
+	$(PYTHON) bench/bench.py $(if $(filter-out 0,$(QUICK)),--quick)
 
 # The pure per-token work alone, against the bare signature check.
 BENCH_MICRO_SRC = modules/ajwt_b64url.c modules/ajwt_json.c modules/ajwt_json_tree.c \
@@ -141,7 +142,9 @@ bench-micro: bench/gen/micro tests/gen/keys/ec.pem
 	./bench/gen/micro tests/gen/keys 1
 
 # Instructions per request by part (callgrind): where the time goes.
-bench-profile: all
+bench-profile:
+	./tests/tools/deps.sh
+	$(MAKE) all
 	$(PYTHON) bench/profile.py
 
 tests/gen/keys/ec.pem:
@@ -160,10 +163,11 @@ clean:
 help:
 	@echo "make            build .libs/mod_auth_jwt.so with apxs"
 	@echo "make test       install deps (root), build, unit + integration tests"
-	@echo "make bench-profile  instructions per protected request, by part (callgrind)"
 	@echo "make demo       run a private Apache + MariaDB demo on 127.0.0.1:8080"
 	@echo "make install    install the module with apxs -i"
-	@echo "make bench      the benchmark suite (QUICK=1: under 3 minutes); bench-micro"
+	@echo "make bench      the benchmark suite (QUICK=1: a smoke run under 3 minutes)"
+	@echo "make bench-micro    the module's per-token work without Apache"
+	@echo "make bench-profile  instructions per protected request, by part (callgrind)"
 	@echo "make unit | unit-asan | integration | valgrind | fuzz | fuzz-smoke | check | check-hotpath | clean"
 
 .PHONY: bench bench-micro bench-profile valgrind all deps unit unit-asan check check-tools check-hotpath integration test demo install \

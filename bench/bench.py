@@ -351,6 +351,7 @@ def machine():
             "httpd": v(["apache2", "-v"]).splitlines()[0] if shutil.which("apache2") else "?",
             "openssl": v(["openssl", "version"]),
             "wrk": (v(["wrk", "-v"]) or "").splitlines()[0] if shutil.which("wrk") else "?",
+            "commit": v(["git", "-C", str(TOP), "describe", "--always", "--dirty"]) or "?",
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
@@ -618,9 +619,19 @@ plot "{data}" using 2:xtic(1) title "event" lc rgb "#3366cc", \\
 
 def report(results, rows, out):
     m = results["machine"]
+    quick = results["mode"] == "quick"
     md = [f"# mod_auth_jwt benchmark ({results['mode']} mode)", "",
+          "Made by `make bench` (bench/bench.py). \"vs. baseline\" is the median "
+          "throughput as a share of the unprotected file (or CGI, or for logins Basic "
+          "with the same hash); \"added µs/req\" is the server CPU per request above "
+          "that baseline; \"bare verify µs\" is `openssl speed`'s cost of the "
+          "signature check alone.", ""] + ([
+          "**Quick mode** (1 s runs, 2 rounds, 20,000 requests and 10 restarts for the "
+          "memory check) is a smoke test: its ratios can be off by ±20% on a shared "
+          "machine. Compare full runs only.", ""] if quick else []) + [
           f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}; {m['httpd']}; "
-          f"{m['openssl']}; {m['wrk']}; {m['date']}. wrk runs on the same machine as "
+          f"{m['openssl']}; {m['wrk']}; module at commit {m.get('commit', '?')}; "
+          f"{m['date']}. wrk runs on the same machine as "
           f"the server (2 threads), {results['config']['dur']} s per run, "
           f"{results['config']['rounds']} rounds with the configurations alternating; "
           "the spread is half the range of the rounds around the median. MariaDB runs on "
