@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "apr_lib.h"
 #include "apr_pools.h"
 #include "apr_strings.h"
 
@@ -203,8 +204,7 @@ apr_status_t ajwt_key_check_secret(const unsigned char *secret,
     apr_size_t i = 0;
 
     ajwt_err_clear(err);
-    while (i < len && (secret[i] == ' ' || secret[i] == '\t'
-                       || secret[i] == '\r' || secret[i] == '\n')) {
+    while (i < len && apr_isspace(secret[i])) {
         i++;
     }
     if (len - i >= 10 && !memcmp(secret + i, "-----BEGIN", 10)) {

@@ -8,13 +8,9 @@
  * ajwt_revoke.h). Keys are "ajwt:j:" or "ajwt:u:" and the SHA-256 of the jti
  * or of the user name, exactly as the token's "sub" spells it (the store's
  * user names are case-sensitive too), behind one byte taken from that
- * digest: shmcb files an entry in the subcache its key's first byte names
- * (masked to the number of subcaches, at most 256), and a common first
- * byte would put every entry in one of them (a 128th of the memory). A NUL
- * byte, which would end the key, becomes 0x80: the subcache of 0x00 under
- * every mask but 0xff. memcache and redis hex-encode keys; no user name reaches
- * the cache's own logs. A revoked user's value is the first good second,
- * in decimal.
+ * digest (ajwt_socache_spread: spread over shmcb's subcaches); no user name
+ * reaches the cache's own logs. A revoked user's value is the first good
+ * second, in decimal.
  *
  * A memcache or redis server that is down answers "not found" to every
  * lookup once apr_memcache/apr_redis has marked it dead, which cannot be
@@ -23,7 +19,6 @@
  * cache being out of reach.
  * Glue layer: APR, httpd.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,18 +106,13 @@ int ajwt_revoke_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (!sc->revocation_cache) {
         return OK;
     }
-    if (!strcmp(sc->revocation_cache, "shmcb")) {
-        /* shmcb's default of 512 kB holds a few thousand entries: when
-         * full it drops the oldest, revocations among them. Give it room
-         * for about 50,000 (logouts of the last 10 minutes, plus users). */
-        return ajwt_socache_create(
-            &rv_cache,
-            apr_pstrcat(ptemp, "shmcb:",
-                        ap_runtime_dir_relative(ptemp, "ajwt-revocation"),
-                        "(" APR_STRINGIFY(AJWT_REVOKE_SHMCB_SIZE) ")", NULL),
-            "ajwt-revocation", &hints, s, pconf, ptemp);
-    }
-    return ajwt_socache_create(&rv_cache, sc->revocation_cache,
+    /* shmcb's default of 512 kB holds a few thousand entries: when full it
+     * drops the oldest, revocations among them. Give it room for about
+     * 50,000 (logouts of the last 10 minutes, plus users). */
+    return ajwt_socache_create(&rv_cache,
+                               ajwt_socache_sized(ptemp, sc->revocation_cache,
+                                                  "ajwt-revocation",
+                                                  AJWT_REVOKE_SHMCB_SIZE),
                                "ajwt-revocation", &hints, s, pconf, ptemp);
 }
 
@@ -140,15 +130,15 @@ int ajwt_revoke_enabled(void)
 static const char *rv_key(request_rec *r, char kind, const char *text)
 {
     const char *hex;
-    unsigned int spread;
     ajwt_err_t err;
 
-    if (ajwt_token_digest(&hex, r->pool, text, &err) != APR_SUCCESS
-        || sscanf(hex, "%2x", &spread) != 1) {
+    if (ajwt_token_digest(&hex, r->pool, text, &err) != APR_SUCCESS) {
         return NULL;
     }
-    return apr_psprintf(r->pool, "%c%s%s", spread ? (int)spread : 0x80,
-                        kind == 'u' ? "ajwt:u:" : "ajwt:j:", hex);
+    return ajwt_socache_spread(r->pool, hex,
+                               apr_pstrcat(r->pool, kind == 'u' ? "ajwt:u:"
+                                                                : "ajwt:j:",
+                                           hex, NULL));
 }
 
 /** Log that the cache cannot be reached, at most every RV_LOG_EVERY s. */

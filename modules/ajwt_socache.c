@@ -53,6 +53,45 @@ int ajwt_socache_is_list(const char *spec)
            && strchr(spec, ',') != NULL;
 }
 
+const char *ajwt_socache_sized(apr_pool_t *p, const char *spec,
+                               const char *file, apr_size_t size)
+{
+    if (strcmp(spec, "shmcb")) {
+        return spec;
+    }
+    return apr_psprintf(p, "shmcb:%s(%" APR_SIZE_T_FMT ")",
+                        ap_runtime_dir_relative(p, file), size);
+}
+
+/** The value of a hex digit (0 for anything else). */
+static unsigned int hex_digit(char h)
+{
+    return h >= '0' && h <= '9'   ? (unsigned int)(h - '0')
+           : h >= 'a' && h <= 'f' ? (unsigned int)(h - 'a' + 10)
+           : h >= 'A' && h <= 'F' ? (unsigned int)(h - 'A' + 10)
+                                  : 0;
+}
+
+const char *ajwt_socache_spread(apr_pool_t *p, const char *hex,
+                                const char *key)
+{
+    unsigned int spread = hex_digit(hex[0]) << 4 | hex_digit(hex[1]);
+
+    return apr_psprintf(p, "%c%s", spread ? (int)spread : 0x80, key);
+}
+
+/** pconf cleanup of a kept instance: forget it here, destroy nothing. */
+static apr_status_t socache_forget(void *data)
+{
+    ajwt_socache_t *c = data;
+
+    c->provider = NULL;
+    c->instance = NULL;
+    c->mutex = NULL;
+    return APR_SUCCESS;
+}
+
+/** pconf cleanup of an instance of this generation: destroy it. */
 static apr_status_t socache_cleanup(void *data)
 {
     ajwt_socache_t *c = data;
@@ -60,10 +99,7 @@ static apr_status_t socache_cleanup(void *data)
     if (c->provider && c->instance) {
         c->provider->destroy(c->instance, NULL);
     }
-    c->provider = NULL;
-    c->instance = NULL;
-    c->mutex = NULL;
-    return APR_SUCCESS;
+    return socache_forget(c);
 }
 
 /* A shmcb instance kept in the process pool across configuration
@@ -98,6 +134,9 @@ static int socache_make(ajwt_socache_t *c, const char *name,
     const char *err;
     apr_status_t rv;
 
+    apr_pool_cleanup_register(pconf, c, keep ? socache_forget
+                                             : socache_cleanup,
+                              apr_pool_cleanup_null);
     if (keep) {
         apr_pool_userdata_get((void **)&kept, key, pp);
         if (kept && !strcmp(kept->spec, c->spec)) {
@@ -110,10 +149,6 @@ static int socache_make(ajwt_socache_t *c, const char *name,
             c->provider->destroy(kept->instance, s);
             kept->spec = "";
         }
-    }
-    else {
-        apr_pool_cleanup_register(pconf, c, socache_cleanup,
-                                  apr_pool_cleanup_null);
     }
     err = c->provider->create(&c->instance, args, ptemp, keep ? pp : pconf);
     if (err) {
@@ -152,24 +187,12 @@ static int socache_make(ajwt_socache_t *c, const char *name,
     return OK;
 }
 
-/** pconf cleanup of a kept instance: forget it here, destroy nothing. */
-static apr_status_t socache_forget(void *data)
-{
-    ajwt_socache_t *c = data;
-
-    c->provider = NULL;
-    c->instance = NULL;
-    c->mutex = NULL;
-    return APR_SUCCESS;
-}
-
 int ajwt_socache_create(ajwt_socache_t *c, const char *spec, const char *ns,
                         const struct ap_socache_hints *hints, server_rec *s,
                         apr_pool_t *pconf, apr_pool_t *ptemp)
 {
     const char *args;
     const char *name = spec_name(ptemp, spec, &args);
-    int status;
 
     c->spec = apr_pstrdup(pconf, spec);
     c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
@@ -180,15 +203,7 @@ int ajwt_socache_create(ajwt_socache_t *c, const char *spec, const char *ns,
                      c->what, spec);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    status = socache_make(c, name, args, ns, hints, s, pconf, ptemp);
-    if (status != OK) {
-        return status;
-    }
-    if (!strcmp(name, "shmcb")) {
-        apr_pool_cleanup_register(pconf, c, socache_forget,
-                                  apr_pool_cleanup_null);
-    }
-    return OK;
+    return socache_make(c, name, args, ns, hints, s, pconf, ptemp);
 }
 
 void ajwt_socache_child_init(ajwt_socache_t *c, apr_pool_t *p, server_rec *s)

@@ -67,6 +67,24 @@ const char *ajwt_socache_check_spec(cmd_parms *cmd, const char *spec);
 int ajwt_socache_is_list(const char *spec);
 
 /**
+ * spec, except that a plain "shmcb" (shmcb's own default: 512 kB) becomes
+ * "shmcb:RUNTIMEDIR/file(size)". In p.
+ */
+const char *ajwt_socache_sized(apr_pool_t *p, const char *spec,
+                               const char *file, apr_size_t size);
+
+/**
+ * key behind one byte taken from hex (a hex digest, at least 2 digits):
+ * shmcb files an entry in the subcache its key's first byte names (masked
+ * to the number of subcaches, at most 256), so keys that all began alike
+ * would share one of them. A NUL byte, which would end the key, becomes
+ * 0x80: the subcache of 0x00 under every mask but 0xff. memcache and redis
+ * hex-encode keys, so any byte will do there. In p.
+ */
+const char *ajwt_socache_spread(apr_pool_t *p, const char *hex,
+                                const char *key);
+
+/**
  * post_config: create and initialise c from spec under namespace ns (a
  * pconf cleanup destroys it). c->what and c->mutex_type must be set.
  * @return OK, or HTTP_INTERNAL_SERVER_ERROR after a startup log line.

@@ -11,7 +11,6 @@
  * for AJWT_THROTTLE_MEMORY seconds is forgotten.
  * Glue layer.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "apr_encode.h"
@@ -118,15 +117,11 @@ int ajwt_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_status_t rv;
 
     tp_spread_secret = NULL;
-    if (!strcmp(spec, "shmcb")) {
-        /* shmcb's own default of 512 kB holds a few thousand counters, and
-         * a full one forgets the oldest: junk failures would wipe a
-         * throttled user's. 8 MB holds about 100,000. */
-        spec = apr_pstrcat(ptemp, "shmcb:",
-                           ap_runtime_dir_relative(ptemp, "ajwt-throttle"),
-                           "(" APR_STRINGIFY(AJWT_THROTTLE_SHMCB_SIZE) ")",
-                           NULL);
-    }
+    /* shmcb's own default of 512 kB holds a few thousand counters, and a
+     * full one forgets the oldest: junk failures would wipe a throttled
+     * user's. 8 MB holds about 100,000. */
+    spec = ajwt_socache_sized(ptemp, spec, "ajwt-throttle",
+                              AJWT_THROTTLE_SHMCB_SIZE);
     if (!strncmp(spec, "shmcb", 5)) {
         if (apr_generate_random_bytes(secret, sizeof(secret)) != APR_SUCCESS) {
             return HTTP_INTERNAL_SERVER_ERROR;
@@ -328,19 +323,16 @@ static const char *fold(request_rec *r, const char *user)
 static const char *tp_key(request_rec *r, const char *text)
 {
     const char *hex;
-    unsigned int spread;
     ajwt_err_t err;
 
-    if (!tp_spread_secret) {
+    if (!tp_spread_secret
+        || ajwt_token_digest(&hex, r->pool,
+                             apr_pstrcat(r->pool, tp_spread_secret, text,
+                                         NULL),
+                             &err) != APR_SUCCESS) {
         return text;
     }
-    if (ajwt_token_digest(&hex, r->pool,
-                          apr_pstrcat(r->pool, tp_spread_secret, text, NULL),
-                          &err) != APR_SUCCESS
-        || sscanf(hex, "%2x", &spread) != 1) {
-        return text;
-    }
-    return apr_psprintf(r->pool, "%c%s", spread ? (int)spread : 0x80, text);
+    return ajwt_socache_spread(r->pool, hex, text);
 }
 
 /** The counter of a user name tried from this address. */
